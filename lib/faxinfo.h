@@ -1,0 +1,33 @@
+/* faxinfo.h - what a decoder learned about one received fax.
+ *
+ * Filled by the T.38 decoder (t38dec) and the passive G.711 decoder
+ * (g711call); t38recv turns it into job headers. */
+#ifndef UMFAX_FAXINFO_H
+#define UMFAX_FAXINFO_H
+
+enum umfax_fax_status {
+	UMFAX_FAX_COMPLETE = 0,   /* every page confirmed, T.30 ended normally */
+	UMFAX_FAX_INCOMPLETE,     /* some pages (or damaged pages), call broke off */
+	UMFAX_FAX_NO_PAGES,       /* a fax call, but no page arrived */
+	UMFAX_FAX_ERROR           /* could not decode */
+};
+
+struct umfax_faxinfo {
+	int status;               /* enum umfax_fax_status */
+	int pages;                /* pages written to the TIFF */
+	int width;                /* pixels, of the first page */
+	int length;               /* rows, of the first page */
+	int x_res, y_res;         /* dpi and lpi (204, 98/196/391, 300, 400, ...) */
+	int bit_rate;             /* 2400 .. 14400 */
+	char modem[16];           /* "V.27ter", "V.29", "V.17" */
+	int ecm;                  /* 1 if ECM was used */
+	char compression[8];      /* "MH", "MR", "MMR" (what the sender used) */
+	int bad_rows;             /* damaged rows over all pages */
+	char remote_ident[24];    /* the sender's TSI, cleaned */
+	char local_ident[24];     /* the receiver's CSI, if known */
+	double duration;          /* seconds, start to end of the fax session */
+	char t30_result[96];      /* T.30 completion text, e.g. "OK" */
+	int t30_code;             /* T30_ERR_* */
+};
+
+#endif
