@@ -446,9 +446,8 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 
 	TIFF *t = open_mem(&m, &c, "r");
 	if (!t) {
-		if (c.nerr)
-			return fail(err, errlen, EX_DATAERR, "cannot read TIFF: %s", c.err);
-		return fail(err, errlen, EX_OSERR, "cannot read TIFF: out of memory");
+		return fail(err, errlen, EX_DATAERR, "cannot read TIFF: %s",
+		    c.nerr ? c.err : "no readable directory");
 	}
 	tdir_t ndirs = TIFFNumberOfDirectories(t);
 	if (ndirs == 0) {
