@@ -416,6 +416,9 @@ int main(int argc, char **argv)
 			return cmd_info(args, nargs, !strcmp(cmd, "check"), &cf);
 		if ((!strcmp(cmd, "convert") || !strcmp(cmd, "pdf") || !strcmp(cmd, "png")) && nargs == 2)
 			return cmd_convert(cmd, args[0], args[1], &cf);
+		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", strcmp(cmd, "info") && strcmp(cmd, "check") &&
+		    strcmp(cmd, "convert") && strcmp(cmd, "pdf") && strcmp(cmd, "png") ?
+		    "unknown command (info, check, convert, pdf, png)" : "wrong number of files for the command");
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}
