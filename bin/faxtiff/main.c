@@ -149,6 +149,33 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	if (old && strcasecmp(old, comp) && !umfax_job_get(job, "Received-Compression"))
 		ok &= umfax_job_set(job, "Received-Compression", old) == 0;
 	ok &= umfax_job_set(job, "Compression", comp) == 0;
+	/* Pages of another size or resolution than page 1: every page, in order. */
+	int differ = 0;
+	for (int i = 1; i < info.pages; i++) {
+		const struct umfax_tiff_page *pi = &info.page[i];
+		differ |= pi->width != p->width || pi->length != p->length ||
+		    pi->xdpi != p->xdpi || pi->ydpi != p->ydpi;
+	}
+	if (differ) {
+		char geo[UMFAX_JOB_MAX_VALUE - 64];
+		size_t gl = 0;
+		for (int i = 0; i < info.pages; i++) {
+			const struct umfax_tiff_page *pi = &info.page[i];
+			char one[64];
+			int k = snprintf(one, sizeof one, "%s%ux%u@%dx%d", i ? " " : "",
+			    (unsigned)pi->width, (unsigned)pi->length, pi->xdpi, pi->ydpi);
+			if (gl + (size_t)k + 5 >= sizeof geo) {
+				memcpy(geo + gl, " ...", 5);
+				gl += 4;
+				break;
+			}
+			memcpy(geo + gl, one, (size_t)k + 1);
+			gl += (size_t)k;
+		}
+		ok &= umfax_job_set(job, "Page-Geometry", geo) == 0;
+	} else {
+		umfax_job_del(job, "Page-Geometry");
+	}
 	if (!ok) {
 		free(out);
 		umfax_tiff_info_release(&info);
