@@ -78,12 +78,24 @@ static int field_yes(const struct umfax_job *job, const char *name)
 	    !strcasecmp(v, "on"));
 }
 
+/* TIFF ASCII tags are 7-bit: copy V with every other byte as '?'. */
+static const char *ascii(char *dst, size_t n, const char *v)
+{
+	size_t i = 0;
+	if (!v)
+		return NULL;
+	for (; v[i] && i + 1 < n; i++)
+		dst[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	dst[i] = '\0';
+	return dst;
+}
+
 static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 {
 	const struct settings *cf = arg;
 	struct umfax_tiff_info info;
 	struct umfax_tiff_opts o;
-	char datetime[20] = "", q[200];
+	char datetime[20] = "", q[200], ident[128], sub[128];
 	unsigned char *out = NULL;
 	size_t outlen = 0;
 	const char *id = umfax_job_id(job), *call = umfax_job_get(job, "Call-Id");
@@ -93,8 +105,8 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	memset(&o, 0, sizeof o);
 	o.comp = cf->comp;
 	o.max_pages = cf->max_pages;
-	o.ident = umfax_job_get(job, "Remote-Ident");
-	o.subaddress = umfax_job_get(job, "Sub-Address");
+	o.ident = ascii(ident, sizeof ident, umfax_job_get(job, "Remote-Ident"));
+	o.subaddress = ascii(sub, sizeof sub, umfax_job_get(job, "Sub-Address"));
 	o.recv_seconds = field_long(job, "Duration", -1);
 	o.bit_rate = (int)field_long(job, "Bit-Rate", 0);
 	o.ecm = field_yes(job, "Ecm");
