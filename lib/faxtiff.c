@@ -306,6 +306,10 @@ static int page_describe(TIFF *t, struct tmsg *c, size_t filelen, int pageno,
 	if (w == 0 || l == 0 || w > UMFAX_TIFF_MAX_WIDTH || l > UMFAX_TIFF_MAX_LENGTH)
 		return fail(err, errlen, EX_DATAERR, "page %d: impossible size %" PRIu32 "x%" PRIu32,
 		    pageno, w, l);
+	if ((uint64_t)w * l > UMFAX_TIFF_MAX_PIXELS)
+		return fail(err, errlen, EX_DATAERR,
+		    "page %d: impossible size %" PRIu32 "x%" PRIu32 " (more than %lu million pixels)",
+		    pageno, w, l, UMFAX_TIFF_MAX_PIXELS / 1000000);
 	p->width = w;
 	p->length = l;
 	TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);

@@ -327,6 +327,7 @@ static void test_lies(void)
 		{ "strip too long", TIFFTAG_STRIPBYTECOUNTS, 0x00ffffff, "past the end" },
 		{ "width 0", TIFFTAG_IMAGEWIDTH, 0, "" },
 		{ "width huge", TIFFTAG_IMAGEWIDTH, 60000, "impossible size" },
+		{ "length huge", TIFFTAG_IMAGELENGTH, 300000, "impossible size" },
 		{ "8 bits", TIFFTAG_BITSPERSAMPLE, 8, "" },
 		{ "jpeg", TIFFTAG_COMPRESSION, 7, "" },
 		{ "palette", TIFFTAG_PHOTOMETRIC, 3, "cannot read TIFF" },
@@ -338,8 +339,11 @@ static void test_lies(void)
 		if (!v)
 			continue;
 		if (t[i].tag == TIFFTAG_STRIPOFFSETS || t[i].tag == TIFFTAG_STRIPBYTECOUNTS ||
-		    t[i].tag == TIFFTAG_IMAGEWIDTH)
-			put32(v, t[i].value);   /* LONG (or SHORT with the high half 0) */
+		    t[i].tag == TIFFTAG_IMAGEWIDTH || t[i].tag == TIFFTAG_IMAGELENGTH) {
+			put32(v, t[i].value);
+			v[-6] = 4;              /* type LONG */
+			v[-5] = 0;
+		}
 		else {
 			v[0] = (unsigned char)t[i].value;
 			v[1] = (unsigned char)(t[i].value >> 8);
@@ -356,6 +360,15 @@ static void test_lies(void)
 		T_CHECK(rc == EX_DATAERR && out == NULL, "%s: normalise rc %d", t[i].name, rc);
 		umfax_tiff_info_release(&info);
 	}
+	/* 4096 x 200000: each within its limit, too many pixels together. */
+	memcpy(b, good, len);
+	unsigned char *vw = tag_value(b, len, TIFFTAG_IMAGEWIDTH), *vl = tag_value(b, len, TIFFTAG_IMAGELENGTH);
+	put32(vw, 4096);
+	vw[-6] = 4;
+	put32(vl, 200000);
+	vl[-6] = 4;
+	T_CHECK(umfax_tiff_check(b, len, 0, NULL, err, sizeof err) == EX_DATAERR &&
+	    strstr(err, "million pixels"), "too many pixels: %s", err);
 	/* Not a TIFF, truncated, no pages, bad resolution. */
 	static const char notiff[] = "%PDF-1.4 not a tiff at all";
 	T_CHECK(umfax_tiff_check(notiff, sizeof notiff, 0, NULL, err, sizeof err) == EX_DATAERR &&
