@@ -108,7 +108,11 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	o.ident = ascii(ident, sizeof ident, umfax_job_get(job, "Remote-Ident"));
 	o.subaddress = ascii(sub, sizeof sub, umfax_job_get(job, "Sub-Address"));
 	o.recv_seconds = field_long(job, "Duration", -1);
+	/* t38recv writes "Modem: V.17 14400"; a Bit-Rate field wins. */
 	o.bit_rate = (int)field_long(job, "Bit-Rate", 0);
+	const char *modem = umfax_job_get(job, "Modem");
+	if (!o.bit_rate && modem && strrchr(modem, ' '))
+		o.bit_rate = atoi(strrchr(modem, ' ') + 1);
 	o.ecm = field_yes(job, "Ecm");
 	/* Received-At 2026-11-22T13:45:00Z -> DateTime "2026:11:22 13:45:00" */
 	if (ra && strlen(ra) >= 19 && ra[4] == '-' && ra[7] == '-' && ra[10] == 'T') {
@@ -155,7 +159,9 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	ok &= umfax_job_setf(job, "Width", "%u", (unsigned)p->width) == 0;
 	ok &= umfax_job_setf(job, "Length", "%u", (unsigned)p->length) == 0;
 	ok &= umfax_job_setf(job, "Resolution", "%dx%d", p->xdpi, p->ydpi) == 0;
-	ok &= umfax_job_setf(job, "Bad-Rows", "%ld", info.bad_rows) == 0;
+	/* The receiver may know of more bad rows than its TIFF says. */
+	long bad = field_long(job, "Bad-Rows", 0);
+	ok &= umfax_job_setf(job, "Bad-Rows", "%ld", bad > info.bad_rows ? bad : info.bad_rows) == 0;
 	const char *comp = umfax_tiff_comp_name(cf->normalize ? (cf->comp ? cf->comp : UMFAX_TIFF_MMR) : p->comp);
 	const char *old = umfax_job_get(job, "Compression");
 	if (old && strcasecmp(old, comp) && !umfax_job_get(job, "Received-Compression"))
