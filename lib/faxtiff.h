@@ -44,6 +44,8 @@ struct umfax_tiff_page {
 	                           * rows that fail to decode now */
 	long decode_errors;       /* of those, rows that fail to decode now */
 	int strips;               /* strips in the input page */
+	char repair[96];          /* "" or how a mislabelled page was read, e.g.
+	                           * "read as MR although Group3Options say MH" */
 };
 
 struct umfax_tiff_info {

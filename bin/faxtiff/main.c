@@ -148,6 +148,9 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 		if (!pi->fax_width)
 			umfax_log(LOG_WARNING, id, call, "page=%d width=%u xres=%d warning=\"not a fax page width\"",
 			    i + 1, (unsigned)pi->width, pi->xdpi);
+		if (pi->repair[0])
+			umfax_log(LOG_WARNING, id, call, "page=%d warning=\"mislabelled page %s\"",
+			    i + 1, pi->repair);
 		if (pi->res_guessed)
 			umfax_log(LOG_WARNING, id, call, "page=%d warning=\"no resolution in the TIFF, %dx%d assumed\"",
 			    i + 1, pi->xdpi, pi->ydpi);
@@ -346,7 +349,13 @@ static int cmd_info(char **files, int n, int quiet, const struct settings *cf)
 		if (rc) {
 			umfax_log_file_error(files[i], "%s", err);
 			status = umfax_exit_worst(status, rc);
-		} else if (!quiet) {
+		} else {
+			for (int p = 0; p < info.pages; p++)
+				if (info.page[p].repair[0])
+					umfax_log(LOG_WARNING, NULL, NULL, "file=%s page=%d warning=\"mislabelled page %s\"",
+					    files[i], p + 1, info.page[p].repair);
+		}
+		if (!rc && !quiet) {
 			for (int p = 0; p < info.pages; p++) {
 				const struct umfax_tiff_page *pg = &info.page[p];
 				printf("%s\t%d\t%d\t%u\t%u\t%d\t%d\t%s\t%ld\t%s\n", files[i], p + 1,
@@ -379,11 +388,18 @@ static int cmd_convert(const char *cmd, const char *in, const char *outpath,
 		rc = umfax_tiff_preview_png(buf, len, cf->preview_width, &out, &outlen, err, sizeof err);
 	} else {
 		struct umfax_tiff_opts o;
+		struct umfax_tiff_info info;
 		memset(&o, 0, sizeof o);
 		o.comp = cf->comp;
 		o.max_pages = cf->max_pages;
 		o.recv_seconds = -1;
-		rc = umfax_tiff_normalize(buf, len, &o, &out, &outlen, NULL, err, sizeof err);
+		umfax_tiff_info_init(&info);
+		rc = umfax_tiff_normalize(buf, len, &o, &out, &outlen, &info, err, sizeof err);
+		for (int p = 0; !rc && p < info.pages; p++)
+			if (info.page[p].repair[0])
+				umfax_log(LOG_WARNING, NULL, NULL, "file=%s page=%d warning=\"mislabelled page %s\"",
+				    in, p + 1, info.page[p].repair);
+		umfax_tiff_info_release(&info);
 	}
 	free(buf);
 	if (rc) {

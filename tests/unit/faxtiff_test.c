@@ -416,6 +416,60 @@ static void test_lies(void)
 	free(good);
 }
 
+/* Pages labelled with the wrong coding or bit order are read the right way. */
+static void test_relabel(void)
+{
+	static const struct {
+		const char *name;
+		struct spec s;
+		uint16_t tag;
+		uint16_t value;
+		int comp;
+		const char *want;
+	} t[] = {
+		{ "MR labelled MH", { 1728, 200, 1, COMPRESSION_CCITTFAX3, GROUP3OPT_2DENCODING, 204, 196, 0, 0, 0, 0 },
+		  TIFFTAG_GROUP3OPTIONS, 0, UMFAX_TIFF_MR, "read as MR although Group3Options say MH" },
+		{ "MH labelled MR", { 1728, 200, 1, COMPRESSION_CCITTFAX3, 0, 204, 196, 0, 0, 0, 0 },
+		  TIFFTAG_GROUP3OPTIONS, GROUP3OPT_2DENCODING, UMFAX_TIFF_MH, "read as MH although" },
+		{ "G4 with the wrong FillOrder", { 1728, 200, 1, COMPRESSION_CCITTFAX4, 0, 204, 196, 0, FILLORDER_MSB2LSB, 0, 0 },
+		  TIFFTAG_FILLORDER, FILLORDER_LSB2MSB, UMFAX_TIFF_MMR, "MSB first" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		size_t len, outlen;
+		char err[256] = "";
+		unsigned char *b = make_tiff(&t[i].s, &len), *out = NULL, *v = b ? tag_value(b, len, t[i].tag) : NULL;
+		struct umfax_tiff_info info;
+		T_CHECK(v != NULL, "%s: tag", t[i].name);
+		if (!v)
+			continue;
+		v[0] = (unsigned char)t[i].value;
+		v[1] = (unsigned char)(t[i].value >> 8);
+		umfax_tiff_info_init(&info);
+		int rc = umfax_tiff_normalize(b, len, NULL, &out, &outlen, &info, err, sizeof err);
+		T_CHECK(rc == 0, "%s: %s", t[i].name, err);
+		if (!rc) {
+			T_CHECK(info.page[0].comp == t[i].comp && strstr(info.page[0].repair, t[i].want),
+			    "%s: comp %d, repair \"%s\"", t[i].name, info.page[0].comp, info.page[0].repair);
+			T_CHECK(info.page[0].decode_errors == 0, "%s: %ld decode errors", t[i].name,
+			    info.page[0].decode_errors);
+			T_CHECK(compare_pattern(out, outlen, &t[i].s) == 0, "%s: pixels", t[i].name);
+		}
+		umfax_tiff_info_release(&info);
+		free(out);
+		free(b);
+	}
+	/* A correctly labelled page is not touched. */
+	size_t len;
+	unsigned char *b = make_tiff(&fine_g3, &len);
+	struct umfax_tiff_info info;
+	char err[256];
+	umfax_tiff_info_init(&info);
+	T_CHECK(umfax_tiff_check(b, len, 0, &info, err, sizeof err) == 0 && info.page[0].repair[0] == '\0',
+	    "no repair of a good page");
+	umfax_tiff_info_release(&info);
+	free(b);
+}
+
 static uint32_t rd32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
@@ -536,6 +590,7 @@ int main(void)
 	test_check_good();
 	test_tags();
 	test_lies();
+	test_relabel();
 	test_pdf();
 	test_png();
 	test_deflate();
