@@ -591,9 +591,17 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 			} else if (cm->nwarn != w0 || cm->nerr != e0) {
 				p->decode_errors++;
 			}
-			if (photo == PHOTOMETRIC_MINISBLACK)
-				for (size_t i = 0; i < need; i++)
+			if (photo == PHOTOMETRIC_MINISBLACK) {
+				size_t i = 0;
+				for (; i + 8 <= need; i += 8) {
+					uint64_t v64;
+					memcpy(&v64, row + i, 8);
+					v64 = ~v64;
+					memcpy(row + i, &v64, 8);
+				}
+				for (; i < need; i++)
 					row[i] = (unsigned char)~row[i];
+			}
 			/* Nothing decodes at all: not a damaged page but no page. */
 			if (y == 999 && p->decode_errors == 1000) {
 				rc = fail(err, errlen, EX_DATAERR,
@@ -1059,9 +1067,23 @@ static int prev_row(void *arg, uint32_t y, unsigned char *row, char *err, size_t
 	}
 	size_t nb = ((size_t)pv->w + 7) / 8;
 	for (size_t i = 0; i < nb; i++) {
+		/* 64 pixels in one preview column (a wide page): one popcount. */
+		if (i % 8 == 0 && i * 8 + 63 < pv->w &&
+		    pv->colmap[i * 8] == pv->colmap[i * 8 + 63]) {
+			uint64_t v64;
+			memcpy(&v64, row + i, 8);
+			pv->acc[pv->colmap[i * 8]] += (uint32_t)__builtin_popcountll(v64);
+			i += 7;
+			continue;
+		}
 		unsigned v = row[i];
 		if (!v)
 			continue;
+		/* All 8 pixels in one preview column: count them at once. */
+		if (i * 8 + 7 < pv->w && pv->colmap[i * 8] == pv->colmap[i * 8 + 7]) {
+			pv->acc[pv->colmap[i * 8]] += (uint32_t)__builtin_popcount(v);
+			continue;
+		}
 		for (int b = 0; b < 8; b++) {
 			size_t x = i * 8 + (size_t)b;
 			if ((v & (0x80u >> b)) && x < pv->w)
