@@ -161,7 +161,7 @@ split_entries(const char *v, char out[][UMFAX_SIP_MAX_URI], char keys[][32],
 			const char *ix = NULL;
 			keys[n][0] = '\0';
 			for (; q + 6 <= end; q++)
-				if (strncasecmp(q, "index=", 6) == 0 && (q[-1] == ';' || q[-1] == ' ')) {
+				if (q > v && strncasecmp(q, "index=", 6) == 0 && (q[-1] == ';' || q[-1] == ' ')) {
 					ix = q + 6;
 					break;
 				}

@@ -688,8 +688,8 @@ conn_flush(struct srv *s, int ci)
 
 /* Length of the first complete message in BUF (header + Content-Length
  * body), 0 when more bytes are needed, -1 when the framing is bad. */
-static long
-frame_len(const char *buf, size_t len)
+long
+umfax_sipsrv_frame_len(const char *buf, size_t len)
 {
 	const char *end = memmem(buf, len, "\r\n\r\n", 4);
 	const char *p;
@@ -763,7 +763,7 @@ conn_read(struct srv *s, int ci)
 				memmove(c->buf, c->buf + skip, c->len - skip);
 				c->len -= skip;
 			}
-			fl = frame_len(c->buf, c->len);
+			fl = umfax_sipsrv_frame_len(c->buf, c->len);
 			if (fl < 0) {
 				char peer[64];
 				umfax_log(LOG_NOTICE, NULL, NULL, "event=bad-framing peer=%s transport=tcp",

@@ -42,6 +42,12 @@ struct umfax_sipsrv_cfg {
 	void *reload_arg;
 };
 
+/* TCP framing: the length of the first complete SIP message in BUF (LEN
+ * bytes: headers, blank line, Content-Length body), 0 when more bytes are
+ * needed, -1 when the framing is bad (no end of headers within the size
+ * limit, a bad Content-Length). */
+long umfax_sipsrv_frame_len(const char *buf, size_t len);
+
 /* Defaults from the settings (sipredirect_*). */
 void umfax_sipsrv_cfg_init(struct umfax_sipsrv_cfg *c);
 
