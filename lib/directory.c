@@ -627,7 +627,7 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
     const struct umfax_dialplan *only, const char *addr, char *ext, size_t extn,
     char *matched, size_t mn)
 {
-	char user[256], uh[512];
+	char user[256], uh[512], e164[MAX_NUM + 16];
 	int idx;
 	if (umfax_dir_addr_user(addr, user, sizeof user, uh, sizeof uh) < 0)
 		return NULL;
@@ -637,44 +637,50 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 	if (as_number(user, num)) {
 		const char *digits = num[0] == '+' ? num + 1 : num;
 		size_t nd = strlen(digits);
-		if (num[0] == '+' && in_plan(d, idx = ix_get(d, K_E164, 0, num), only))
-			goto found;
+		/* exact matches first: a '+' number among all E.164 addresses, then
+		 * the E.164 form of the number in each e164 dial plan ... */
+		if (num[0] == '+' && in_plan(d, idx = ix_get(d, K_E164, 0, num), only)) {
+			cpy(e164, sizeof e164, num);
+			goto found_e164;
+		}
 		for (size_t i = 0; i < d->ndialplans; i++) {
 			const struct umfax_dialplan *dp = &d->dialplans[i];
-			if (only && dp != only)
+			if ((only && dp != only) || dp->uri_type != UMFAX_URI_E164)
 				continue;
-			if (dp->uri_type == UMFAX_URI_TELEXTN) {
-				size_t k = (size_t)dp->extension_digits;
-				if (nd < k)
-					continue;
-				const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
-				if (en && en->val >= 0) {
-					const struct umfax_mailbox *m = &d->mailboxes[en->val];
-					if (ext && extn)
-						snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
-					if (matched && mn)
-						snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
-					return m;
-				}
-			} else if (dp->uri_type == UMFAX_URI_E164) {
-				char e164[MAX_NUM + 16];
-				snprintf(e164, sizeof e164, "+%s", digits);
+			snprintf(e164, sizeof e164, "+%s", digits);
+			idx = ix_get(d, K_E164, 0, e164);
+			if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
+				goto found_e164;
+			if (num[0] != '+' && dp->country_code[0]) {
+				snprintf(e164, sizeof e164, "+%s%s", dp->country_code, digits);
 				idx = ix_get(d, K_E164, 0, e164);
 				if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
 					goto found_e164;
-				if (num[0] != '+' && dp->country_code[0]) {
-					snprintf(e164, sizeof e164, "+%s%s", dp->country_code, digits);
-					idx = ix_get(d, K_E164, 0, e164);
-					if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
-						goto found_e164;
-				}
-				continue;
-found_e164:
-				if (matched && mn)
-					cpy(matched, mn, e164);
-				goto found;
 			}
 		}
+		/* ... then the last N digits in each telextn dial plan */
+		for (size_t i = 0; i < d->ndialplans; i++) {
+			const struct umfax_dialplan *dp = &d->dialplans[i];
+			if ((only && dp != only) || dp->uri_type != UMFAX_URI_TELEXTN)
+				continue;
+			size_t k = (size_t)dp->extension_digits;
+			if (nd < k)
+				continue;
+			const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
+			if (en && en->val >= 0) {
+				if (ext && extn)
+					snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
+				if (matched && mn)
+					snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
+				return &d->mailboxes[en->val];
+			}
+		}
+	}
+	if (0) {
+found_e164:
+		if (matched && mn)
+			cpy(matched, mn, e164);
+		goto found;
 	}
 	/* names (and numbers of sipname dial plans): SIP addresses */
 	if (uh[0] && in_plan(d, idx = ix_get(d, K_SIP, 0, uh), only)) {
