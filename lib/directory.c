@@ -1336,6 +1336,16 @@ static const char *kind_name(int kind)
 	return kind == O_DIALPLAN ? "dialplan" : kind == O_POLICY ? "policy" : "mailbox";
 }
 
+/* Bytes from S before LE or before one of STOP (the buffer is not
+ * NUL-terminated). */
+static size_t span_until(const char *s, const char *le, const char *stop)
+{
+	const char *p = s;
+	while (p < le && !strchr(stop, *p))
+		p++;
+	return (size_t)(p - s);
+}
+
 static void parse_lines(struct pctx *c, const char *buf, size_t len)
 {
 	int line = 0, kind = O_NONE;
@@ -1363,9 +1373,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 		}
 		if (!indented) {
 			/* object header: "dialplan NAME" */
-			size_t kl = strcspn(s, " \t");
-			if (s + kl > le)
-				kl = (size_t)(le - s);
+			size_t kl = span_until(s, le, " \t");
 			int k = O_NONE;
 			if (kl == 8 && strncasecmp(s, "dialplan", 8) == 0) k = O_DIALPLAN;
 			else if (kl == 6 && strncasecmp(s, "policy", 6) == 0) k = O_POLICY;
@@ -1373,7 +1381,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 			if (k == O_NONE) {
 				if (memchr(s, '=', (size_t)(le - s)))
 					diag(c, 1, line, "field \"%.*s\" is not indented under a dialplan, policy or mailbox line",
-					    (int)strcspn(s, " \t="), s);
+					    (int)span_until(s, le > s + 40 ? s + 40 : le, " \t="), s);
 				else
 					diag(c, 1, line, "expected \"dialplan NAME\", \"policy NAME\" or \"mailbox ALIAS\", not \"%.*s\"",
 					    (int)(kl > 40 ? 40 : kl), s);
