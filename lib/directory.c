@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct chunk {
 
 struct umfax_dir_arena {
 	struct chunk *head;
+	char *text;                /* the file image, parsed in place */
 };
 
 static void *arena_alloc(struct umfax_dir_arena *a, size_t n)
@@ -63,6 +65,10 @@ static char *arena_strndup(struct umfax_dir_arena *a, const char *s, size_t n)
 
 static void arena_free(struct umfax_dir_arena *a)
 {
+	if (a) {
+		free(a->text);
+		a->text = NULL;
+	}
 	while (a && a->head) {
 		struct chunk *c = a->head;
 		a->head = c->next;
@@ -76,41 +82,90 @@ enum { K_DIALPLAN = 1, K_POLICY, K_ALIAS, K_SMTP, K_EXT, K_E164, K_SIP, K_LOCAL 
 
 #define AMBIGUOUS (-2)
 
+/* 16 bytes an entry: the table of 100,000 mailboxes (600,000 keys) stays
+ * small enough to build in a few ms.  KIND and DP are part of the hash; the
+ * key string is compared, the kind is stored, and for K_EXT the dial plan is
+ * checked through the mailbox. */
 struct ent {
-	uint64_t h;
+	uint32_t h;
+	uint32_t kv;               /* kind << 24 | value (object index, or VAL_AMBIGUOUS) */
 	const char *key;
-	uint32_t klen;
-	uint16_t kind;
-	uint16_t dp;               /* K_EXT: dial plan index */
-	int32_t val;               /* object index, or AMBIGUOUS */
 };
+
+#define VAL_MASK       0xFFFFFFu
+#define VAL_AMBIGUOUS  0xFFFFFFu
 
 struct umfax_dir_index {
 	struct ent *t;
-	size_t mask, n;
+	size_t mask, n, bytes;
+	const struct umfax_mailbox *mb;        /* the arrays do not move after loading */
+	const struct umfax_dialplan *dp0;
 };
 
-static uint64_t hkey(int kind, unsigned dp, const char *s, size_t n)
+static inline unsigned char lc(unsigned char c)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind ^ ((uint64_t)dp << 8);
+	return (unsigned char)((unsigned)c - 'A' < 26u ? c + 32 : c);
+}
+
+static uint32_t hkey(int kind, unsigned dp, const char *s, size_t n)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)kind ^ ((uint32_t)dp << 8);
 	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)tolower((unsigned char)s[i]);
-		h *= 1099511628211ULL;
+		h ^= lc((unsigned char)s[i]);
+		h *= 16777619u;
 	}
-	return h ^ (h >> 29);
+	h ^= h >> 15;
+	h *= 0x2c1b3c6dU;
+	h ^= h >> 12;
+	return h;
+}
+
+static int keyeq(const char *key, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc((unsigned char)key[i]) != lc((unsigned char)s[i]) || !key[i])
+			return 0;
+	return key[n] == '\0';
 }
 
 static int ix_init(struct umfax_dir_index *ix, size_t want)
 {
 	size_t cap = 64;
-	while (cap < want * 2)
+	while (cap < want + want / 2)
 		cap <<= 1;
-	ix->t = calloc(cap, sizeof *ix->t);
-	if (!ix->t)
+	/* A big table in huge pages where the kernel offers them: random
+	 * inserts then miss the cache but not the TLB. */
+	ix->bytes = cap * sizeof *ix->t;
+	void *t = mmap(NULL, ix->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED) {
+		ix->t = NULL;
 		return -1;
+	}
+	if (ix->bytes >= (2u << 20))
+		madvise(t, ix->bytes, MADV_HUGEPAGE);
+	ix->t = t;
 	ix->mask = cap - 1;
 	ix->n = 0;
 	return 0;
+}
+
+/* Index of the dial plan of mailbox VAL (through its policy), or ~0. */
+static unsigned mb_dp_index(const struct umfax_dir_index *ix, uint32_t val)
+{
+	const struct umfax_mailbox *m = &ix->mb[val];
+	if (!m->policy || !m->policy->dialplan)
+		return ~0u;
+	return (unsigned)(m->policy->dialplan - ix->dp0);
+}
+
+static int ent_is(const struct umfax_dir_index *ix, const struct ent *e, uint32_t h, int kind,
+    unsigned dp, const char *s, size_t n)
+{
+	if (e->h != h || (int)(e->kv >> 24) != kind || !keyeq(e->key, s, n))
+		return 0;
+	if (kind == K_EXT && (e->kv & VAL_MASK) != VAL_AMBIGUOUS && mb_dp_index(ix, e->kv & VAL_MASK) != dp)
+		return 0;
+	return 1;
 }
 
 static struct ent *ix_find(const struct umfax_dir_index *ix, int kind, unsigned dp,
@@ -118,38 +173,39 @@ static struct ent *ix_find(const struct umfax_dir_index *ix, int kind, unsigned 
 {
 	if (!ix || !ix->t)
 		return NULL;
-	uint64_t h = hkey(kind, dp, s, n);
+	uint32_t h = hkey(kind, dp, s, n);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key)
 			return NULL;
-		if (e->h == h && e->kind == kind && e->dp == dp && e->klen == n &&
-		    strncasecmp(e->key, s, n) == 0)
+		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
 }
 
+static int ent_val(const struct ent *e)
+{
+	uint32_t v = e->kv & VAL_MASK;
+	return v == VAL_AMBIGUOUS ? AMBIGUOUS : (int)v;
+}
+
 /* Insert; returns the existing entry when the key is there (not replaced),
- * else NULL after inserting.  The table never fills (sized at 2x). */
+ * else NULL after inserting.  The table never fills (sized at 1.5x). */
 static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
     const char *s, int val)
 {
 	size_t n = strlen(s);
-	uint64_t h = hkey(kind, dp, s, n);
+	uint32_t h = hkey(kind, dp, s, n);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key) {
 			e->h = h;
 			e->key = s;
-			e->klen = (uint32_t)n;
-			e->kind = (uint16_t)kind;
-			e->dp = (uint16_t)dp;
-			e->val = val;
+			e->kv = (uint32_t)kind << 24 | ((uint32_t)val & VAL_MASK);
 			ix->n++;
 			return NULL;
 		}
-		if (e->h == h && e->kind == kind && e->dp == dp && e->klen == n &&
-		    strncasecmp(e->key, s, n) == 0)
+		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
 }
@@ -157,7 +213,7 @@ static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
 static int ix_get(const struct umfax_dir *d, int kind, unsigned dp, const char *s)
 {
 	const struct ent *e = ix_find(d->ix, kind, dp, s, strlen(s));
-	return e ? e->val : -1;
+	return e ? ent_val(e) : -1;
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -233,15 +289,48 @@ static int all_digits(const char *s)
 	return 1;
 }
 
+/* Character classes, by table: the loader looks at every byte. */
+enum { C_NAME = 1, C_ADDRBAD = 2 };
+static unsigned char cclass[256];
+
+static void cclass_init(void)
+{
+	if (cclass['a'])
+		return;
+	for (int c = 0; c < 256; c++) {
+		unsigned char v = 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c && strchr("!#$%&'*+/=?^_`{|}~.@-", c)))
+			v |= C_NAME;
+		if (c <= ' ' || (c && strchr("<>,;\"()[]\\", c)))
+			v |= C_ADDRBAD;
+		cclass[c] = v;
+	}
+}
+
 static int name_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > UMFAX_DIR_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+/=?^_`{|}~.@-", *s))
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!(cclass[(unsigned char)s[n]] & C_NAME))
 			return 0;
-	return 1;
+	return n > 0 && n <= UMFAX_DIR_NAME_MAX;
+}
+
+/* "local@domain" with no spaces or angle brackets. */
+static int addr_ok(const char *s)
+{
+	const char *at = NULL;
+	for (const char *p = s; *p; p++) {
+		if (cclass[(unsigned char)*p] & C_ADDRBAD)
+			return 0;
+		if (*p == '@') {
+			if (at)
+				return 0;
+			at = p;
+		}
+	}
+	return at && at != s && at[1];
 }
 
 static size_t utf8_chars(const char *s)
@@ -251,18 +340,6 @@ static size_t utf8_chars(const char *s)
 		if (((unsigned char)*s & 0xC0) != 0x80)
 			n++;
 	return n;
-}
-
-/* "local@domain" with no spaces or angle brackets. */
-static int addr_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || strchr("<>,;\"()[]\\", *s))
-			return 0;
-	return 1;
 }
 
 /* ---- gateways ------------------------------------------------------------------ */
@@ -627,7 +704,7 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
     const struct umfax_dialplan *only, const char *addr, char *ext, size_t extn,
     char *matched, size_t mn)
 {
-	char user[256], uh[512];
+	char user[256], uh[512], e164[MAX_NUM + 16];
 	int idx;
 	if (umfax_dir_addr_user(addr, user, sizeof user, uh, sizeof uh) < 0)
 		return NULL;
@@ -637,44 +714,50 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 	if (as_number(user, num)) {
 		const char *digits = num[0] == '+' ? num + 1 : num;
 		size_t nd = strlen(digits);
-		if (num[0] == '+' && in_plan(d, idx = ix_get(d, K_E164, 0, num), only))
-			goto found;
+		/* exact matches first: a '+' number among all E.164 addresses, then
+		 * the E.164 form of the number in each e164 dial plan ... */
+		if (num[0] == '+' && in_plan(d, idx = ix_get(d, K_E164, 0, num), only)) {
+			cpy(e164, sizeof e164, num);
+			goto found_e164;
+		}
 		for (size_t i = 0; i < d->ndialplans; i++) {
 			const struct umfax_dialplan *dp = &d->dialplans[i];
-			if (only && dp != only)
+			if ((only && dp != only) || dp->uri_type != UMFAX_URI_E164)
 				continue;
-			if (dp->uri_type == UMFAX_URI_TELEXTN) {
-				size_t k = (size_t)dp->extension_digits;
-				if (nd < k)
-					continue;
-				const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
-				if (en && en->val >= 0) {
-					const struct umfax_mailbox *m = &d->mailboxes[en->val];
-					if (ext && extn)
-						snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
-					if (matched && mn)
-						snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
-					return m;
-				}
-			} else if (dp->uri_type == UMFAX_URI_E164) {
-				char e164[MAX_NUM + 16];
-				snprintf(e164, sizeof e164, "+%s", digits);
+			snprintf(e164, sizeof e164, "+%s", digits);
+			idx = ix_get(d, K_E164, 0, e164);
+			if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
+				goto found_e164;
+			if (num[0] != '+' && dp->country_code[0]) {
+				snprintf(e164, sizeof e164, "+%s%s", dp->country_code, digits);
 				idx = ix_get(d, K_E164, 0, e164);
 				if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
 					goto found_e164;
-				if (num[0] != '+' && dp->country_code[0]) {
-					snprintf(e164, sizeof e164, "+%s%s", dp->country_code, digits);
-					idx = ix_get(d, K_E164, 0, e164);
-					if (idx >= 0 && mb_dialplan(&d->mailboxes[idx]) == dp)
-						goto found_e164;
-				}
-				continue;
-found_e164:
-				if (matched && mn)
-					cpy(matched, mn, e164);
-				goto found;
 			}
 		}
+		/* ... then the last N digits in each telextn dial plan */
+		for (size_t i = 0; i < d->ndialplans; i++) {
+			const struct umfax_dialplan *dp = &d->dialplans[i];
+			if ((only && dp != only) || dp->uri_type != UMFAX_URI_TELEXTN)
+				continue;
+			size_t k = (size_t)dp->extension_digits;
+			if (nd < k)
+				continue;
+			const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
+			if (en && ent_val(en) >= 0) {
+				if (ext && extn)
+					snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
+				if (matched && mn)
+					snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
+				return &d->mailboxes[ent_val(en)];
+			}
+		}
+	}
+	if (0) {
+found_e164:
+		if (matched && mn)
+			cpy(matched, mn, e164);
+		goto found;
 	}
 	/* names (and numbers of sipname dial plans): SIP addresses */
 	if (uh[0] && in_plan(d, idx = ix_get(d, K_SIP, 0, uh), only)) {
@@ -729,7 +812,7 @@ const struct umfax_mailbox *umfax_dir_mailbox_smtp(const struct umfax_dir *d, co
 		addr += 5;
 	size_t l = strcspn(addr, "> \t");
 	const struct ent *e = ix_find(d->ix, K_SMTP, 0, addr, l);
-	return e && e->val >= 0 ? &d->mailboxes[e->val] : NULL;
+	return e && ent_val(e) >= 0 ? &d->mailboxes[ent_val(e)] : NULL;
 }
 
 /* ---- the rule ------------------------------------------------------------------- */
@@ -1064,14 +1147,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 /* Unquote a value: "..." with \" \\ \n \t.  Returns arena string or NULL (WHY). */
-static char *value_dup(struct pctx *c, const char *v, size_t n, const char **why)
+/* The value [V, V+N) of a line, made a string in place (the file image is
+ * ours): "..." is unquoted with \" \\ \n \t.  NULL with WHY when bad. */
+static char *value_dup(struct pctx *c, char *v, size_t n, const char **why)
 {
-	struct umfax_dir_arena *a = c->d->arena;
+	(void)c;
 	*why = NULL;
 	if (n >= 1 && v[0] == '"') {
-		char *out = arena_alloc(a, n);
-		if (!out)
-			return *why = "out of memory", NULL;
+		char *out = v;
 		size_t o = 0, i = 1;
 		for (; i < n && v[i] != '"'; i++) {
 			if (v[i] == '\\' && i + 1 < n) {
@@ -1089,14 +1172,12 @@ static char *value_dup(struct pctx *c, const char *v, size_t n, const char **why
 		out[o] = '\0';
 		return out;
 	}
-	char *s = arena_strndup(a, v, n);
-	if (!s)
-		*why = "out of memory";
-	return s;
+	v[n] = '\0';
+	return v;
 }
 
-/* Split a comma list into an arena array of arena strings. */
-static int list_dup(struct pctx *c, const char *v, const char *const **arr, size_t *cnt)
+/* Split the comma list V in place into an arena array of its items. */
+static int list_dup(struct pctx *c, char *v, const char *const **arr, size_t *cnt)
 {
 	size_t n = 1;
 	for (const char *p = v; *p; p++)
@@ -1105,18 +1186,21 @@ static int list_dup(struct pctx *c, const char *v, const char *const **arr, size
 	if (!out)
 		return -1;
 	size_t k = 0;
-	for (const char *p = v;;) {
-		const char *e = strchr(p, ',');
-		if (!e)
-			e = p + strlen(p);
-		const char *x = p, *y = e;
+	for (char *p = v;;) {
+		char *e = p;
+		while (*e && *e != ',')
+			e++;
+		int last = *e == '\0';
+		char *x = p, *y = e;
 		while (x < y && isspace((unsigned char)*x))
 			x++;
 		while (y > x && isspace((unsigned char)y[-1]))
 			y--;
-		if (y > x && !(out[k++] = arena_strndup(c->d->arena, x, (size_t)(y - x))))
-			return -1;
-		if (!*e)
+		if (y > x) {
+			*y = '\0';
+			out[k++] = x;
+		}
+		if (last)
 			break;
 		p = e + 1;
 	}
@@ -1125,7 +1209,7 @@ static int list_dup(struct pctx *c, const char *v, const char *const **arr, size
 	return 0;
 }
 
-static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, const char *v)
+static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, char *v)
 {
 	struct umfax_dir *d = c->d;
 	char first[512];
@@ -1163,7 +1247,8 @@ static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, con
 		case DP_GW: {
 			const char *const *items;
 			size_t n;
-			if (list_dup(c, v, &items, &n) < 0)
+			const char *text = arena_strndup(d->arena, v, strlen(v));
+			if (!text || list_dup(c, v, &items, &n) < 0)
 				break;
 			struct umfax_iprange *r = arena_alloc(d->arena, (n ? n : 1) * sizeof *r);
 			if (!r)
@@ -1177,7 +1262,7 @@ static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, con
 			}
 			dp->gateways = r;
 			dp->ngateways = k;
-			dp->gateways_text = v;
+			dp->gateways_text = text;
 			break;
 		}
 		}
@@ -1320,7 +1405,8 @@ static int field_index(int kind, const char *name, size_t n)
 {
 	const char *const *t = kind == O_DIALPLAN ? dp_fields : kind == O_POLICY ? po_fields : mb_fields;
 	for (int i = 0; t[i]; i++)
-		if (strlen(t[i]) == n && strncasecmp(t[i], name, n) == 0)
+		if (lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
+		    strncasecmp(t[i], name, n) == 0 && t[i][n] == '\0')
 			return i;
 	return -1;
 }
@@ -1330,19 +1416,29 @@ static const char *kind_name(int kind)
 	return kind == O_DIALPLAN ? "dialplan" : kind == O_POLICY ? "policy" : "mailbox";
 }
 
-static void parse_lines(struct pctx *c, const char *buf, size_t len)
+/* Bytes from S before LE or before one of STOP (the buffer is not
+ * NUL-terminated). */
+static size_t span_until(const char *s, const char *le, const char *stop)
+{
+	const char *p = s;
+	while (p < le && !strchr(stop, *p))
+		p++;
+	return (size_t)(p - s);
+}
+
+static void parse_lines(struct pctx *c, char *buf, size_t len)
 {
 	int line = 0, kind = O_NONE;
 	size_t idx = 0;
-	const char *p = buf, *end = buf + len;
+	char *p = buf, *end = buf + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *next = nl ? nl + 1 : end;
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *le = nl ? nl : end;
+		char *next = nl ? nl + 1 : end;
 		line++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		const char *s = p;
+		char *s = p;
 		p = next;
 		int indented = s < le && (*s == ' ' || *s == '\t');
 		while (s < le && (*s == ' ' || *s == '\t'))
@@ -1357,9 +1453,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 		}
 		if (!indented) {
 			/* object header: "dialplan NAME" */
-			size_t kl = strcspn(s, " \t");
-			if (s + kl > le)
-				kl = (size_t)(le - s);
+			size_t kl = span_until(s, le, " \t");
 			int k = O_NONE;
 			if (kl == 8 && strncasecmp(s, "dialplan", 8) == 0) k = O_DIALPLAN;
 			else if (kl == 6 && strncasecmp(s, "policy", 6) == 0) k = O_POLICY;
@@ -1367,24 +1461,21 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 			if (k == O_NONE) {
 				if (memchr(s, '=', (size_t)(le - s)))
 					diag(c, 1, line, "field \"%.*s\" is not indented under a dialplan, policy or mailbox line",
-					    (int)strcspn(s, " \t="), s);
+					    (int)span_until(s, le > s + 40 ? s + 40 : le, " \t="), s);
 				else
 					diag(c, 1, line, "expected \"dialplan NAME\", \"policy NAME\" or \"mailbox ALIAS\", not \"%.*s\"",
 					    (int)(kl > 40 ? 40 : kl), s);
 				kind = O_NONE;
 				continue;
 			}
-			const char *nm = s + kl;
+			char *nm = s + kl;
 			while (nm < le && (*nm == ' ' || *nm == '\t'))
 				nm++;
-			const char *ne = le;
+			char *ne = le;
 			while (ne > nm && (ne[-1] == ' ' || ne[-1] == '\t'))
 				ne--;
-			char *name = arena_strndup(c->d->arena, nm, (size_t)(ne - nm));
-			if (!name) {
-				diag(c, 1, line, "out of memory");
-				return;
-			}
+			*ne = '\0';           /* in place: the line has been read */
+			char *name = nm;
 			if (!name_ok(name)) {
 				diag(c, 1, line, "%s: \"%s\" is not a valid name (1 to %d letters, digits or . _ - @ +)",
 				    kind_name(k), name, UMFAX_DIR_NAME_MAX);
@@ -1406,7 +1497,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 			continue;
 		}
 		{
-			const char *eq = memchr(s, '=', (size_t)(le - s));
+			char *eq = memchr(s, '=', (size_t)(le - s));
 			if (!eq) {
 				diag(c, 1, line, "expected \"field = value\"");
 				continue;
@@ -1429,7 +1520,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 				continue;
 			}
 			po->line[f] = line;
-			const char *v = eq + 1, *ve = le;
+			char *v = eq + 1, *ve = le;
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
 			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
@@ -1446,6 +1537,80 @@ nextline:;
 	}
 }
 
+static void ix_prefetch(const struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *key, size_t n)
+{
+	__builtin_prefetch(&ix->t[hkey(kind, dp, key, n) & ix->mask], 1);
+}
+
+static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m)
+{
+	const struct umfax_dir_index *ix = d->ix;
+	const struct umfax_dialplan *dp = mb_dialplan(m);
+	ix_prefetch(ix, K_ALIAS, 0, m->alias, strlen(m->alias));
+	ix_prefetch(ix, K_SMTP, 0, m->smtp, strlen(m->smtp));
+	for (size_t k = 0; dp && k < m->nextensions; k++)
+		ix_prefetch(ix, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
+	for (size_t k = 0; k < m->ne164; k++)
+		ix_prefetch(ix, K_E164, 0, m->e164[k], strlen(m->e164[k]));
+	for (size_t k = 0; k < m->nsip; k++) {
+		const char *at = strchr(m->sip[k], '@');
+		ix_prefetch(ix, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
+		if (at)
+			ix_prefetch(ix, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
+	}
+}
+
+/* Index mailbox I (its policy is linked already) and check its keys. */
+static void link_mailbox(struct pctx *c, size_t i)
+{
+	struct umfax_dir *d = c->d;
+	struct umfax_mailbox *m = &d->mailboxes[i];
+	const struct pobj *po = &c->pm[i];
+	const struct ent *o = ix_put(d->ix, K_ALIAS, 0, m->alias, (int)i);
+	if (o)
+		diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[ent_val(o)].line);
+	if (!m->smtp[0]) {
+		diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
+	} else if ((o = ix_put(d->ix, K_SMTP, 0, m->smtp, (int)i))) {
+		diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
+		    m->alias, m->smtp, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+	}
+	const struct umfax_dialplan *dp = mb_dialplan(m);
+	if (dp) {
+		unsigned dpi = (unsigned)(dp - d->dialplans);
+		for (size_t k = 0; k < m->nextensions; k++) {
+			const char *e = m->extensions[k];
+			if (dp->extension_digits && strlen(e) != (size_t)dp->extension_digits) {
+				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
+				    m->alias, e, strlen(e), dp->name, dp->extension_digits);
+			} else if ((o = ix_put(d->ix, K_EXT, dpi, e, (int)i))) {
+				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
+				    m->alias, e, d->mailboxes[ent_val(o)].alias, dp->name, d->mailboxes[ent_val(o)].line);
+			}
+		}
+	}
+	for (size_t k = 0; k < m->ne164; k++)
+		if ((o = ix_put(d->ix, K_E164, 0, m->e164[k], (int)i)) && ent_val(o) != (int)i)
+			diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
+			    m->alias, m->e164[k], d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+	for (size_t k = 0; k < m->nsip; k++) {
+		const char *s = m->sip[k];
+		if ((o = ix_put(d->ix, K_SIP, 0, s, (int)i)) && ent_val(o) != (int)i)
+			diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
+			    m->alias, s, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+		const char *at = strchr(s, '@');
+		if (!at)
+			continue;
+		char *local = arena_strndup(d->arena, s, (size_t)(at - s));
+		if (local) {
+			struct ent *le = ix_put(d->ix, K_LOCAL, 0, local, (int)i);
+			if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
+				le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
+		}
+	}
+}
+
 /* Cross-object checks, links and the index. */
 static void link_all(struct pctx *c)
 {
@@ -1459,11 +1624,13 @@ static void link_all(struct pctx *c)
 		diag(c, 1, 0, "out of memory");
 		return;
 	}
+	d->ix->mb = d->mailboxes;
+	d->ix->dp0 = d->dialplans;
 	for (size_t i = 0; i < d->ndialplans; i++) {
 		struct umfax_dialplan *dp = &d->dialplans[i];
 		const struct ent *o = ix_put(d->ix, K_DIALPLAN, 0, dp->name, (int)i);
 		if (o)
-			diag(c, 1, dp->line, "dialplan %s: defined twice (first on line %d)", dp->name, d->dialplans[o->val].line);
+			diag(c, 1, dp->line, "dialplan %s: defined twice (first on line %d)", dp->name, d->dialplans[ent_val(o)].line);
 		if (!c->pd[i].line[DP_DIGITS])
 			diag(c, 1, dp->line, "dialplan %s: extension-digits is required (1 to 20)", dp->name);
 		if (d->ndialplans > 65535)
@@ -1474,7 +1641,7 @@ static void link_all(struct pctx *c)
 		const struct pobj *po = &c->pp[i];
 		const struct ent *o = ix_put(d->ix, K_POLICY, 0, p->name, (int)i);
 		if (o)
-			diag(c, 1, p->line, "policy %s: defined twice (first on line %d)", p->name, d->policies[o->val].line);
+			diag(c, 1, p->line, "policy %s: defined twice (first on line %d)", p->name, d->policies[ent_val(o)].line);
 		if (!po->link || !*po->link)
 			diag(c, 1, p->line, "policy %s: dialplan is required", p->name);
 		else if (!(p->dialplan = umfax_dir_dialplan(d, po->link)))
@@ -1483,55 +1650,26 @@ static void link_all(struct pctx *c)
 			diag(c, 1, po->line[PO_ALLOW] ? po->line[PO_ALLOW] : p->line,
 			    "policy %s: allow-fax = true needs a fax-server-uri", p->name);
 	}
+	/* policies first (a few hot entries), then the keys of the mailboxes,
+	 * a window at a time: the table slots of the next window are
+	 * prefetched, so the cache misses of a big directory overlap. */
 	for (size_t i = 0; i < d->nmailboxes; i++) {
 		struct umfax_mailbox *m = &d->mailboxes[i];
 		const struct pobj *po = &c->pm[i];
-		const struct ent *o = ix_put(d->ix, K_ALIAS, 0, m->alias, (int)i);
-		if (o)
-			diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[o->val].line);
-		if (!m->smtp[0]) {
-			diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
-		} else if ((o = ix_put(d->ix, K_SMTP, 0, m->smtp, (int)i))) {
-			diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
-			    m->alias, m->smtp, d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-		}
 		if (!po->link || !*po->link)
 			diag(c, 1, m->line, "mailbox %s: policy is required", m->alias);
+		else if (i > 0 && d->mailboxes[i - 1].policy && strcmp(po->link, c->pm[i - 1].link) == 0)
+			m->policy = d->mailboxes[i - 1].policy;
 		else if (!(m->policy = umfax_dir_policy(d, po->link)))
 			diag(c, 1, po->line[MB_POLICY], "mailbox %s: policy \"%s\" is not defined", m->alias, po->link);
-		const struct umfax_dialplan *dp = mb_dialplan(m);
-		if (dp) {
-			unsigned dpi = (unsigned)(dp - d->dialplans);
-			for (size_t k = 0; k < m->nextensions; k++) {
-				const char *e = m->extensions[k];
-				if (dp->extension_digits && strlen(e) != (size_t)dp->extension_digits) {
-					diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
-					    m->alias, e, strlen(e), dp->name, dp->extension_digits);
-				} else if ((o = ix_put(d->ix, K_EXT, dpi, e, (int)i))) {
-					diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
-					    m->alias, e, d->mailboxes[o->val].alias, dp->name, d->mailboxes[o->val].line);
-				}
-			}
-		}
-		for (size_t k = 0; k < m->ne164; k++)
-			if ((o = ix_put(d->ix, K_E164, 0, m->e164[k], (int)i)) && o->val != (int)i)
-				diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
-				    m->alias, m->e164[k], d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-		for (size_t k = 0; k < m->nsip; k++) {
-			const char *s = m->sip[k];
-			if ((o = ix_put(d->ix, K_SIP, 0, s, (int)i)) && o->val != (int)i)
-				diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
-				    m->alias, s, d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-			const char *at = strchr(s, '@');
-			if (!at)
-				continue;
-			char *local = arena_strndup(d->arena, s, (size_t)(at - s));
-			if (local) {
-				struct ent *le = ix_put(d->ix, K_LOCAL, 0, local, (int)i);
-				if (le && le->val != (int)i)
-					le->val = AMBIGUOUS;
-			}
-		}
+	}
+	enum { WIN = 64 };
+	for (size_t base = 0; base < d->nmailboxes; base += WIN) {
+		size_t end = base + WIN < d->nmailboxes ? base + WIN : d->nmailboxes;
+		for (size_t i = base; i < end; i++)
+			prefetch_mailbox(d, &d->mailboxes[i]);
+		for (size_t i = base; i < end; i++)
+			link_mailbox(c, i);
 	}
 }
 
@@ -1552,7 +1690,8 @@ void umfax_dir_init(struct umfax_dir *d)
 void umfax_dir_release(struct umfax_dir *d)
 {
 	if (d->ix) {
-		free(d->ix->t);
+		if (d->ix->t)
+			munmap(d->ix->t, d->ix->bytes);
 		free(d->ix);
 	}
 	if (d->arena) {
@@ -1565,7 +1704,8 @@ void umfax_dir_release(struct umfax_dir *d)
 	dir_clear(d);
 }
 
-int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size_t len,
+/* Parse TEXT (LEN bytes, malloc'd, TEXT[LEN] writable), which D then owns. */
+static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t len,
     char *err, size_t errlen)
 {
 	struct pctx c;
@@ -1580,15 +1720,19 @@ int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size
 	d->arena = calloc(1, sizeof *d->arena);
 	d->ix = calloc(1, sizeof *d->ix);
 	if (!d->arena || !d->ix) {
+		free(text);
 		umfax_dir_release(d);
 		snprintf(err, errlen, "%s: out of memory", c.name);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (memchr(buf, '\0', len)) {
+	d->arena->text = text;
+	text[len] = '\0';
+	cclass_init();
+	if (memchr(text, '\0', len)) {
 		diag(&c, 1, 0, "file contains a NUL byte");
 	} else {
-		parse_lines(&c, buf, len);
+		parse_lines(&c, text, len);
 		link_all(&c);
 	}
 	free(c.pd);
@@ -1605,6 +1749,20 @@ int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size
 		return -1;
 	}
 	return 0;
+}
+
+int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	char *text = malloc(len + 1);
+	if (!text) {
+		umfax_dir_release(d);
+		snprintf(err, errlen, "%s: out of memory", name ? name : "directory");
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(text, buf, len);
+	return parse_owned(d, name, text, len, err, errlen);
 }
 
 static int read_file(const char *path, char **bufp, size_t *lenp, struct stat *st,
@@ -1687,8 +1845,7 @@ int umfax_dir_load(struct umfax_dir *d, const char *path, char *err, size_t errl
 	umfax_dir_release(d);
 	if (read_file(path, &buf, &len, &st, err, errlen) < 0)
 		return -1;
-	int rc = umfax_dir_parse(d, path, buf, len, err, errlen);
-	free(buf);
+	int rc = parse_owned(d, path, buf, len, err, errlen);
 	if (rc < 0)
 		return -1;
 	cpy(d->path, sizeof d->path, path);

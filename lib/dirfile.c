@@ -345,7 +345,21 @@ static int set_fields(struct doc *d, struct block *b, const struct umfax_dirchan
 			return EX_DATAERR;
 		}
 		const char *fname = umfax_dir_fields(kinds[b->kind])[f];
+		/* the value is trimmed, as the parser trims an unquoted value */
+		char vbuf[8192];
 		const char *v = eq + 1;
+		while (isspace((unsigned char)*v))
+			v++;
+		size_t vl = strlen(v);
+		while (vl && isspace((unsigned char)v[vl - 1]))
+			vl--;
+		if (vl >= sizeof vbuf) {
+			snprintf(err, errlen, "%s %s: %s: value too long", kinds[b->kind], ch->name, fname);
+			return EX_DATAERR;
+		}
+		memcpy(vbuf, v, vl);
+		vbuf[vl] = '\0';
+		v = vbuf;
 		/* find the line */
 		size_t at = 0;
 		for (size_t k = 1; k < b->nl; k++) {
@@ -426,14 +440,14 @@ static void remove_block(struct doc *d, size_t bi)
 		k = b->nl;
 	else if (prev && prev->nl && is_blank(&prev->l[prev->nl - 1]) && k < b->nl && is_blank(&b->l[k]))
 		k++;
-	size_t o = 0;
+	/* the lines kept move to the end of the block before (the text before
+	 * the first object, block 0, is never removed, so there is one) */
 	for (size_t i = 0; i < b->nl; i++) {
-		if (i >= k)
-			b->l[o++] = b->l[i];
-		else
-			free(b->l[i].own);
+		if (i >= k && prev && add_line(prev, b->l[i].s, b->l[i].n, b->l[i].own) == 0)
+			continue;
+		free(b->l[i].own);
 	}
-	b->nl = o;
+	b->nl = 0;
 }
 
 static int apply_one(struct doc *d, const struct umfax_dirchange *ch, char *err, size_t errlen)
