@@ -723,3 +723,96 @@ umfax_sip_reason(int code)
 	    code < 500 ? "Request Failure" : code < 600 ? "Server Error" : "Global Failure";
 	}
 }
+
+/* Value of parameter NAME (";name=value") within [p, e), into DST. */
+static int
+raw_param(const char *p, const char *e, const char *name, char *dst, size_t n)
+{
+	size_t nl = strlen(name);
+
+	for (; p + nl + 1 < e; p++) {
+		if (*p == ';' && strncasecmp(p + 1, name, nl) == 0 && p[1 + nl] == '=') {
+			const char *v = p + 2 + nl, *ve = v;
+			while (ve < e && *ve != ';' && *ve != ',' && *ve != ' ' && *ve != '\t' &&
+			    *ve != '>' && *ve != '?')
+				ve++;
+			if ((size_t)(ve - v) >= n)
+				return -1;
+			memcpy(dst, v, (size_t)(ve - v));
+			dst[ve - v] = '\0';
+			return 0;
+		}
+		if (*p == '<' && strcmp(name, "tag") == 0) {
+			/* skip the URI: its parameters are not the header's */
+			const char *gt = memchr(p, '>', (size_t)(e - p));
+			if (!gt)
+				return -1;
+			p = gt;
+		}
+	}
+	dst[0] = '\0';
+	return 1;
+}
+
+int
+umfax_sip_fast_key(const char *buf, size_t len, char *key, size_t kn)
+{
+	const char *p = memchr(buf, '\n', len), *end = buf + len;
+	char callid[256] = "", branch[256] = "", ftag[256] = "";
+	unsigned long cseq = 0;
+	int have_via = 0, have_cseq = 0, have_from = 0, l;
+
+	while (p && p + 1 < end) {
+		const char *line = p + 1, *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *le, *colon, *v;
+		size_t nl;
+
+		if (!eol)
+			return -1;
+		le = (eol > line && eol[-1] == '\r') ? eol - 1 : eol;
+		if (le == line)
+			break;                  /* end of headers */
+		if (*line == ' ' || *line == '\t')
+			return -1;              /* folded header: let osip do it */
+		colon = memchr(line, ':', (size_t)(le - line));
+		if (!colon)
+			return -1;
+		nl = (size_t)(colon - line);
+		while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
+			nl--;
+		v = colon + 1;
+		while (v < le && (*v == ' ' || *v == '\t'))
+			v++;
+#define IS(s, c) ((nl == sizeof(s) - 1 && strncasecmp(line, s, nl) == 0) || \
+		    (nl == 1 && (*line | 0x20) == (c)))
+		if (IS("via", 'v') && !have_via) {
+			if (raw_param(v, le, "branch", branch, sizeof branch) < 0)
+				return -1;
+			have_via = 1;
+		} else if (IS("call-id", 'i')) {
+			const char *ve = le;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if (ve == v || (size_t)(ve - v) >= sizeof callid)
+				return -1;
+			memcpy(callid, v, (size_t)(ve - v));
+			callid[ve - v] = '\0';
+		} else if (IS("cseq", 0)) {
+			char *e;
+			if (v >= le || *v < '0' || *v > '9')
+				return -1;
+			cseq = strtoul(v, &e, 10);
+			have_cseq = 1;
+		} else if (IS("from", 'f')) {
+			if (raw_param(v, le, "tag", ftag, sizeof ftag) < 0)
+				return -1;
+			have_from = 1;
+		}
+#undef IS
+		p = eol;
+	}
+	if (!have_via || !have_cseq || !have_from || !callid[0])
+		return -1;
+	l = snprintf(key, kn, "%s\n%lu\n%s\n%s", callid, cseq, ftag, branch);
+	return (l < 0 || (size_t)l >= kn) ? -1 : 0;
+}

@@ -61,6 +61,13 @@ int umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
     int *answerable, char *err, size_t errlen);
 void umfax_sip_msg_release(struct umfax_sip_msg *m);
 
+/* The transaction key of a request without a full parse (for ACKs on the
+ * hot path): "Call-ID\nCSeq-number\nFrom-tag\ntop-Via-branch", the same
+ * string sipredir.c builds from a parsed request.  Scans the header lines
+ * (compact forms too).  0, or -1 when a part is missing or odd (the caller
+ * then falls back to a full parse). */
+int umfax_sip_fast_key(const char *buf, size_t len, char *key, size_t kn);
+
 /* Extract the number-ish identity of a SIP or tel URI (the user part of a
  * sip:/sips: URI without its parameters, or the number of a tel: URI) into
  * DST (size N).  Returns 0, or -1 when URI has none. */

@@ -476,7 +476,8 @@ handle(struct srv *s, const char *buf, size_t len, const struct sockaddr *src,
 
 	if (s->cfg->stateful && len > 4 && memcmp(buf, "ACK ", 4) == 0) {
 		char m[16], key[512];
-		if (umfax_sipredir_key(buf, len, m, sizeof m, key, sizeof key) == 0)
+		if (umfax_sip_fast_key(buf, len, key, sizeof key) == 0 ||
+		    umfax_sipredir_key(buf, len, m, sizeof m, key, sizeof key) == 0)
 			tx_ack(s, key);
 		return 0;
 	}

@@ -83,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    out, sizeof out, NULL);
 	(void)umfax_sipredir_key(buf, size - 1, m, sizeof m, key, sizeof key);
 	(void)umfax_sipsrv_frame_len(buf, size - 1);
+	(void)umfax_sip_fast_key(buf, size - 1, key, sizeof key);
 	if (size < 600) {
 		(void)umfax_sip_uri_user(buf, user, sizeof user);
 		{

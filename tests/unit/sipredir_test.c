@@ -186,6 +186,34 @@ test_frame(void)
 	}
 }
 
+static void
+test_fast_key(void)
+{
+	static const char *t[] = {
+		"ACK sip:um@h SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bKa1;rport\r\n"
+		"Via: SIP/2.0/UDP 5.6.7.8;branch=z9hG4bKnot\r\nFrom: \"X\" <sip:a@b;tag=uri>;tag=ft1\r\n"
+		"To: <sip:1234@h>;tag=tt\r\nCall-ID: abc@def\r\nCSeq: 0042 ACK\r\nContent-Length: 0\r\n\r\n",
+		"ACK sip:um@h SIP/2.0\r\nv: SIP/2.0/TCP 1.2.3.4;BRANCH=z9hG4bKb2\r\nf: sip:a@b;tag=ft2\r\n"
+		"t: <sip:1234@h>\r\ni:   cid-2  \r\nCSeq: 7 ACK\r\n\r\n",
+		"ACK sip:um@h SIP/2.0\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKc3\nFrom: <sip:a@b>;tag=ft3\n"
+		"To: <sip:1234@h>\nCall-ID: c3\nCSeq: 1 ACK\n\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char k1[512], k2[512], m[16];
+		int r1 = umfax_sip_fast_key(t[i], strlen(t[i]), k1, sizeof k1);
+		int r2 = umfax_sipredir_key(t[i], strlen(t[i]), m, sizeof m, k2, sizeof k2);
+		T_CHECK(r1 == 0 && r2 == 0, "%zu: both keys (%d %d)", i, r1, r2);
+		if (r1 == 0 && r2 == 0)
+			T_STREQ(k1, k2, "%zu: fast key equals the parsed key", i);
+	}
+	T_CHECK(umfax_sip_fast_key("ACK sip:a SIP/2.0\r\nVia: x\r\n y\r\n\r\n", 30, (char[64]){0}, 64) < 0,
+	    "folded header: fall back");
+	T_CHECK(umfax_sip_fast_key("ACK sip:a SIP/2.0\r\nCall-ID: x\r\n\r\n", 34, (char[64]){0}, 64) < 0,
+	    "no Via: fall back");
+}
+
 int
 main(void)
 {
@@ -205,6 +233,7 @@ main(void)
 	test_quiet(&r);
 	test_listen();
 	test_frame();
+	test_fast_key();
 	T_CHECK(r.n_302 >= 4 && r.n_404 == 1 && r.n_deny == 3, "counters 302=%lu 404=%lu deny=%lu", r.n_302, r.n_404, r.n_deny);
 	umfax_dir_release(&dir);
 	return T_DONE();
