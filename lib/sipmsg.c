@@ -12,6 +12,97 @@
 
 static int inited;
 
+/* ---- the arena ---------------------------------------------------------- */
+
+#define ARENA_ALIGN 16
+
+static unsigned char *arena, *arena_end, *arena_top;
+static unsigned long arena_live, arena_n, arena_fallback;
+
+static int
+in_arena(const void *p)
+{
+	return arena && (const unsigned char *)p >= arena && (const unsigned char *)p < arena_end;
+}
+
+static void *
+arena_malloc(size_t n)
+{
+	size_t body = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	unsigned char *p;
+
+	if (arena_live == 0)
+		arena_top = arena;      /* everything was freed: start over */
+	if (body < n || (size_t)(arena_end - arena_top) < body + ARENA_ALIGN) {
+		arena_fallback++;
+		return malloc(n ? n : 1);
+	}
+	/* a 16-byte header whose last word is the size, then the block */
+	p = arena_top + ARENA_ALIGN;
+	((size_t *)(void *)p)[-1] = n;
+	arena_top = p + body;
+	arena_live++;
+	arena_n++;
+	return p;
+}
+
+static void
+arena_free(void *p)
+{
+	if (!p)
+		return;
+	if (in_arena(p)) {
+		if (arena_live > 0)
+			arena_live--;
+		return;
+	}
+	free(p);
+}
+
+static void *
+arena_realloc(void *p, size_t n)
+{
+	void *q;
+	size_t old;
+
+	if (!p)
+		return arena_malloc(n);
+	if (!in_arena(p))
+		return realloc(p, n);
+	old = ((size_t *)p)[-1];
+	if (n <= old)
+		return p;
+	q = arena_malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old);
+	arena_free(p);
+	return q;
+}
+
+int
+umfax_sip_arena_enable(size_t size)
+{
+	if (arena)
+		return 0;
+	if (size < 4096)
+		size = 4096;
+	arena = malloc(size);
+	if (!arena)
+		return -1;
+	arena_end = arena + size;
+	arena_top = arena;
+	osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+	return 0;
+}
+
+void
+umfax_sip_arena_stats(unsigned long *a, unsigned long *f)
+{
+	*a = arena_n;
+	*f = arena_fallback;
+}
+
 static void
 osip_quiet(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {

@@ -48,6 +48,15 @@ int umfax_sip_history_value(const struct umfax_sip_msg *m, char *dst, size_t n);
 /* Call once per process before any parse (libosip2's parser_init). */
 void umfax_sip_init(void);
 
+/* Let libosip2 allocate from a reusable arena instead of malloc: parsing a
+ * request makes dozens of small allocations, all freed together.  The arena
+ * (SIZE bytes) is reset whenever every block taken from it has been freed;
+ * when it is full, allocations fall back to malloc.  For a process that
+ * parses one message at a time (sipredirect).  0 or -1 (no memory). */
+int umfax_sip_arena_enable(size_t size);
+/* Allocations served from the arena and from malloc since enabling (tests). */
+void umfax_sip_arena_stats(unsigned long *arena, unsigned long *fallback);
+
 /* 1 if BUF starts with a response status line ("SIP/2.0 "). */
 int umfax_sip_is_response(const char *buf, size_t len);
 /* Method token at the start of a request line into M (size N); 0 or -1. */

@@ -134,6 +134,11 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 
+	/* osip's many small allocations per request come from one arena */
+	if (umfax_sip_arena_enable(1 << 20) != 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"out of memory\"");
+		return EX_OSERR;
+	}
 	umfax_sip_init();
 	umfax_sipredir_init(&r, &dir);
 	umfax_sipsrv_cfg_init(&cfg);

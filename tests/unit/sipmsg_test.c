@@ -215,6 +215,43 @@ test_peek(void)
 	T_CHECK(!umfax_sip_is_response("SIP/2.", 6), "short");
 }
 
+static void
+test_arena(void)
+{
+	struct umfax_sip_msg a, b;
+	char err[128], out[4096];
+	unsigned long na0, nf0, na, nf;
+	int ans, i;
+
+	T_CHECK(umfax_sip_arena_enable(1 << 20) == 0, "arena");
+	umfax_sip_arena_stats(&na0, &nf0);
+	for (i = 0; i < 1000; i++) {
+		T_CHECK(umfax_sip_msg_parse(&a, inv, sizeof inv - 1, &ans, err, sizeof err) == 0, "%s", err);
+		T_CHECK(umfax_sip_response(out, sizeof out, &a, 302, NULL, "t", NULL) > 0, "response");
+		umfax_sip_msg_release(&a);
+	}
+	umfax_sip_arena_stats(&na, &nf);
+	T_CHECK(na - na0 > 10000 && nf == nf0, "1000 parses from the arena: %lu blocks, %lu fallbacks", na - na0, nf - nf0);
+	/* two messages alive at once stay intact */
+	T_CHECK(umfax_sip_msg_parse(&a, inv, sizeof inv - 1, &ans, err, sizeof err) == 0, "a");
+	T_CHECK(umfax_sip_msg_parse(&b, INV_HEAD "Content-Length: 0\r\n\r\n",
+	    sizeof(INV_HEAD "Content-Length: 0\r\n\r\n") - 1, &ans, err, sizeof err) == 0, "b");
+	umfax_sip_msg_release(&b);
+	{
+		static const char opt[] = "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKzz\r\n"
+		    "From: <sip:q@r>;tag=zz\r\nTo: <sip:x@y>\r\nCall-ID: zzzz\r\nCSeq: 9 OPTIONS\r\n\r\n";
+		T_CHECK(umfax_sip_msg_parse(&b, opt, sizeof opt - 1, &ans, err, sizeof err) == 0, "b2: %s", err);
+	}
+	T_STREQ(a.branch, "z9hG4bK776asdhds", "a's branch survives b");
+	T_STREQ(a.from_tag, "1928301774", "a's tag survives b");
+	T_CHECK(umfax_sip_response(out, sizeof out, &a, 302, NULL, "t", NULL) > 0 &&
+	    strstr(out, "Call-ID: a84b4c76e66710@pc33.example.com"), "a still formats");
+	umfax_sip_msg_release(&b);
+	umfax_sip_msg_release(&a);
+	test_parse();
+	test_response();
+}
+
 int
 main(void)
 {
@@ -226,5 +263,6 @@ main(void)
 	test_uri_user();
 	test_context();
 	test_peek();
+	test_arena();
 	return T_DONE();
 }
