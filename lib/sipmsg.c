@@ -542,6 +542,14 @@ int
 umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
     int code, const char *reason, const char *totag, const char *extra)
 {
+	return umfax_sip_response_body(out, n, m, code, reason, totag, extra, NULL);
+}
+
+int
+umfax_sip_response_body(char *out, size_t n, const struct umfax_sip_msg *m,
+    int code, const char *reason, const char *totag, const char *extra,
+    const char *body)
+{
 	osip_message_t *om = m->osip;
 	struct out o = { out, n, 0, 0 };
 	char line[64];
@@ -593,7 +601,11 @@ umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
 	puts_(&o, "\r\n");
 	if (extra)
 		puts_(&o, extra);
-	puts_(&o, "Server: umfax-sipredirect\r\nContent-Length: 0\r\n\r\n");
+	puts_(&o, "Server: umfax-sipredirect\r\n");
+	snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", body ? strlen(body) : 0);
+	puts_(&o, line);
+	if (body)
+		puts_(&o, body);
 	return o.bad ? -1 : (int)o.len;
 }
 
@@ -906,4 +918,34 @@ umfax_sip_fast_key(const char *buf, size_t len, char *key, size_t kn)
 		return -1;
 	l = snprintf(key, kn, "%s\n%lu\n%s\n%s", callid, cseq, ftag, branch);
 	return (l < 0 || (size_t)l >= kn) ? -1 : 0;
+}
+
+int
+umfax_sip_sdp_is_t38(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+		size_t ll = (size_t)(le - p);
+		char line[256];
+
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll > 8 && ll < sizeof line && strncmp(p, "m=image ", 8) == 0) {
+			unsigned long port;
+			char proto[32], fmt[32];
+			memcpy(line, p, ll);
+			line[ll] = '\0';
+			if (sscanf(line + 8, "%lu %31s %31s", &port, proto, fmt) == 3 && port > 0 &&
+			    port < 65536 && (strcasecmp(proto, "udptl") == 0 || strcasecmp(proto, "tcptl") == 0) &&
+			    strcasecmp(fmt, "t38") == 0)
+				return 1;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return 0;
 }

@@ -90,6 +90,15 @@ int umfax_sip_uri_user(const char *uri, char *dst, size_t n);
 int umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
     int code, const char *reason, const char *totag, const char *extra);
 
+/* The same with a message body (BODY may be NULL; Content-Type goes in EXTRA). */
+int umfax_sip_response_body(char *out, size_t n, const struct umfax_sip_msg *m,
+    int code, const char *reason, const char *totag, const char *extra,
+    const char *body);
+
+/* 1 if the SDP in BUF (LEN bytes) offers T.38: an "m=image PORT udptl t38"
+ * (or tcptl) line with a non-zero port. */
+int umfax_sip_sdp_is_t38(const char *buf, size_t len);
+
 /* A To tag for M that is the same for every retransmission of the request
  * (a keyed hash of Call-ID, From tag and top Via branch).  SALT is a per-process
  * random value.  DST needs 17 bytes. */

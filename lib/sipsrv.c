@@ -533,6 +533,11 @@ udp_read(struct srv *s, int fd)
 				continue;
 			}
 			rbufs[i][len] = '\0';
+			if (s->cfg->refer) {
+				umfax_siprefer_input(s->cfg->refer, fd, rbufs[i], len,
+				    (struct sockaddr *)&from[i], rm[i].msg_hdr.msg_namelen);
+				continue;
+			}
 			rl = handle(s, rbufs[i], len, (struct sockaddr *)&from[i],
 			    rm[i].msg_hdr.msg_namelen, sbufs[k], RESP_MAX, fd);
 			if (rl <= 0)
@@ -971,6 +976,11 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			if (w < (uint64_t)timeout)
 				timeout = (int)w;
 		}
+		if (cfg->refer) {
+			int w = umfax_siprefer_timers(cfg->refer);
+			if (w < timeout)
+				timeout = w;
+		}
 		ne = epoll_wait(s.ep, ev, 64, timeout);
 		if (ne < 0 && errno != EINTR) {
 			umfax_log(LOG_ERR, NULL, NULL, "event=epoll error=\"%s\"", strerror(errno));
@@ -1012,6 +1022,7 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 		}
 		/* inetd "wait": leave when idle and nothing is pending */
 		if (cfg->inetd && s.inetd_conn < 0 && s.livetx == 0 && s.liveconns == 0 &&
+		    (!cfg->refer || umfax_siprefer_active(cfg->refer) == 0) &&
 		    now - s.last_activity > (uint64_t)cfg->idle_s * 1000)
 			s.stop = 1;
 	}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include "sipredir.h"
+#include "siprefer.h"
 
 #define UMFAX_SIPSRV_MAX_LISTEN 16
 
@@ -37,6 +38,9 @@ struct umfax_sipsrv_cfg {
 	int idle_s;                       /* TCP idle close; inetd UDP exit */
 	int max_conns;
 	int inetd;                        /* serve fd 0 instead of listening */
+	/* Refer mode: UDP messages go to this dialog layer instead (TCP stays
+	 * redirect).  NULL in redirect mode. */
+	struct umfax_siprefer *refer;
 	/* Called on SIGHUP (reload the directory). */
 	void (*reload)(void *arg);
 	void *reload_arg;
