@@ -162,7 +162,12 @@ main(int argc, char **argv)
 	if (strcmp(mode, "refer") == 0) {
 		struct umfax_siprefer_cfg rc_;
 		umfax_siprefer_cfg_init(&rc_);
+		/* as the other programs: -d, else $UMFAX_SPOOL, else spool_directory */
 		rc_.spool = o.spool;
+		if (!rc_.spool && getenv("UMFAX_SPOOL") && *getenv("UMFAX_SPOOL"))
+			rc_.spool = getenv("UMFAX_SPOOL");
+		if (!rc_.spool)
+			rc_.spool = umfax_conf_str("spool_directory");
 		refer = umfax_siprefer_new(&r, &rc_);
 		if (!refer) {
 			umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"out of memory\"");

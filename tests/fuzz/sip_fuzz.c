@@ -1,7 +1,8 @@
 /* sip_fuzz - every SIP parser sipredirect uses, in memory: the request
  * parser and the whole answer path (directory decision, 302/4xx/6xx
  * formatting), the ACK transaction key, URI user extraction, TCP framing and
- * the listen address parser.  The first input byte picks the source address
+ * the listen address parser, and the refer-mode dialog layer (requests and
+ * responses, SDP T.38 detection).  The first input byte picks the source address
  * (a gateway or a stranger) so that both paths are reached. */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "sipmsg.h"
 #include "sipredir.h"
+#include "siprefer.h"
 #include "sipsrv.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -37,6 +39,7 @@ static const char dirtext[] =
 
 static struct umfax_dir dir;
 static struct umfax_sipredir red;
+static struct umfax_siprefer *refer;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -55,6 +58,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	umfax_sipredir_init(&red, &dir);
+	{
+		/* refer mode: sends go to fd -1 and fail quietly; a spool that
+		 * cannot be opened keeps missed-call jobs off the disk */
+		struct umfax_siprefer_cfg rc;
+		umfax_siprefer_cfg_init(&rc);
+		rc.max_dialogs = 8;
+		rc.spool = "/nonexistent/umfax-sip-fuzz";
+		refer = umfax_siprefer_new(&red, &rc);
+		if (!refer)
+			abort();
+	}
 	return 0;
 }
 
@@ -84,6 +98,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)umfax_sipredir_key(buf, size - 1, m, sizeof m, key, sizeof key);
 	(void)umfax_sipsrv_frame_len(buf, size - 1);
 	(void)umfax_sip_fast_key(buf, size - 1, key, sizeof key);
+	(void)umfax_sip_sdp_is_t38(buf, size - 1);
+	umfax_siprefer_input(refer, -1, buf, size - 1, (struct sockaddr *)&sa, sizeof sa);
+	(void)umfax_siprefer_timers(refer);
 	if (size < 600) {
 		(void)umfax_sip_uri_user(buf, user, sizeof user);
 		{

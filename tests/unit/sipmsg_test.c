@@ -216,6 +216,25 @@ test_peek(void)
 }
 
 static void
+test_t38(void)
+{
+	static const struct { const char *sdp; int t38; } t[] = {
+		{ "v=0\r\nc=IN IP4 1.2.3.4\r\nm=image 6044 udptl t38\r\na=T38FaxVersion:0\r\n", 1 },
+		{ "v=0\nm=audio 4000 RTP/AVP 0\nm=image 6044 UDPTL T38\n", 1 },
+		{ "m=image 6004 tcptl t38", 1 },
+		{ "v=0\r\nm=image 0 udptl t38\r\n", 0 },
+		{ "v=0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n", 0 },
+		{ "m=image 6044 udptl", 0 },
+		{ "m=image 99999 udptl t38", 0 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		T_CHECK(umfax_sip_sdp_is_t38(t[i].sdp, strlen(t[i].sdp)) == t[i].t38, "%zu: %s", i, t[i].sdp);
+}
+
+static void
 test_arena(void)
 {
 	struct umfax_sip_msg a, b;
@@ -263,6 +282,7 @@ main(void)
 	test_uri_user();
 	test_context();
 	test_peek();
+	test_t38();
 	test_arena();
 	return T_DONE();
 }
