@@ -23,7 +23,7 @@ static const char usage[] =
     "user's mailbox policy when the directory allows faxes, else a final answer\n"
     "whose Warning says why.  Default listen 0.0.0.0:5060 over UDP and TCP.\n"
     "  -c FILE        umfax.conf to read\n"
-    "  -d DIR         spool directory (unused in redirect mode)\n"
+    "  -d DIR         spool directory (refer mode: missed-call jobs)\n"
     "  -f FILE        directory file (default: directory_file setting)\n"
     "  -l ADDR:PORT   listen there (repeatable); prefix udp: or tcp: for one transport\n"
     "  -m MODE        redirect (302, default: sipredirect_mode) or refer (answer,\n"
