@@ -218,7 +218,7 @@ struct srv {
 	uint32_t nbucket;         /* power of two */
 	struct tevent *heap;
 	int nheap, capheap;
-	uint64_t last_activity;
+	uint64_t last_activity, last_idle_scan;
 	int stop;
 	int inetd_conn;           /* inetd nowait: the one connection's index, or -1 */
 };
@@ -1014,8 +1014,9 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 		}
 		now = now_ms();
 		tx_timers(&s, now);
-		/* idle TCP connections */
-		if (s.liveconns > 0) {
+		/* idle TCP connections, looked for once a second */
+		if (s.liveconns > 0 && now - s.last_idle_scan >= 1000) {
+			s.last_idle_scan = now;
 			for (i = 0; i < s.nconns; i++)
 				if (s.conns[i].used && now - s.conns[i].last > (uint64_t)cfg->idle_s * 1000)
 					conn_close(&s, i);
