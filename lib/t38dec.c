@@ -26,6 +26,7 @@ struct umfax_t38dec {
 	int bad_rows;             /* summed over pages */
 	int pages_d;              /* phase D calls that confirmed a page */
 	long ifps, bad_ifps;
+	int ecm_frames;           /* ECM frames since the last PPS (for -v) */
 	uint8_t dcs[32];          /* the sender's last DCS */
 	int dcs_len;
 	double t_end;             /* time of phase E */
@@ -185,9 +186,35 @@ static void frame_handler(t30_state_t *s, void *user, int direction, const uint8
 		d->dcs_len = len;
 	}
 	if (d->frame_fn) {
-		char text[256];
+		char text[256], line[300];
+		uint8_t fx = len >= 3 ? msg[2] & 0xfe : 0;
+		char phase = 'B';
+		if (fx == T30_MPS || fx == T30_EOP || fx == T30_EOM || fx == T30_PPS || fx == T30_PPR ||
+		    fx == T30_MCF || fx == T30_RTP || fx == T30_RTN || fx == T30_CTC || fx == T30_RR ||
+		    fx == (T30_PRI_EOP & 0xfe) || fx == (T30_PRI_MPS & 0xfe) || fx == (T30_PRI_EOM & 0xfe))
+			phase = 'D';
+		else if (fx == T30_DCN)
+			phase = 'E';
+		if (fx == (T4_FCD & 0xfe) || fx == (T4_RCP & 0xfe)) {
+			if (direction)
+				d->ecm_frames++;     /* ECM image frames: counted, shown at PPS */
+			return;
+		}
 		umfax_t38dec_describe(text, sizeof(text), msg, len);
-		d->frame_fn(d->frame_arg, d->now - d->t0, direction ? 1 : 0, text);
+		if (fx == T30_PPS && direction) {
+			size_t tl = strlen(text);
+			snprintf(text + tl, sizeof(text) - tl, " (%d frames)", d->ecm_frames);
+			d->ecm_frames = 0;
+		}
+		snprintf(line, sizeof(line), "phase %c  %s", phase, text);
+		d->frame_fn(d->frame_arg, d->now - d->t0, direction ? 1 : 0, line);
+		if (direction == 0 && fx == T30_CFR) {
+			int rate;
+			const char *m = dcs_modem(d->dcs, d->dcs_len, &rate);
+			snprintf(line, sizeof(line), "phase C  page data follows (%s %d bit/s%s)", m, rate,
+			    dcs_ecm(d->dcs, d->dcs_len) ? ", ECM blocks" : "");
+			d->frame_fn(d->frame_arg, d->now - d->t0, 1, line);
+		}
 	}
 }
 

@@ -680,8 +680,19 @@ static int decode_t38(struct cap *c, struct session *s, int version, const char 
 	if (!dec)
 		return -1;
 	struct framectx fc = { .c = c };
-	if (log_frames)
+	if (log_frames) {
 		umfax_t38dec_set_frame_log(dec, frame_line, &fc);
+		if (c->o->frame_log && s->sender >= 0) {
+			char a[80], b[80], line[512];
+			struct flow *f = &c->f[s->sender];
+			endpoint(a, sizeof(a), f->ipver, f->src, f->sport);
+			endpoint(b, sizeof(b), f->ipver, f->dst, f->dport);
+			snprintf(line, sizeof(line), "fax session: T.38 version %d over %s, sender %s -> receiver %s%s%s",
+			    version, s->kind == S_T38_TCP ? "TCP/TPKT" : "UDPTL", a, b,
+			    s->call >= 0 ? ", call " : "", s->call >= 0 ? c->calls[s->call].call_id : "");
+			c->o->frame_log(c->o->frame_arg, line);
+		}
+	}
 	struct feed fd = { dec };
 	struct umfax_udptl_rx rx;
 	struct umfax_tcpstream ts;
