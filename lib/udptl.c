@@ -326,6 +326,10 @@ int umfax_udptl_rx_packet(struct umfax_udptl_rx *r, const uint8_t *buf, size_t l
 			r->from_red++;
 		}
 	} else if (p.fec_n > 0 && p.fec_span > 0) {
+		/* FEC repairs a loss only span*entries packets later: wait that long */
+		int need = p.fec_span * p.fec_n + 1;
+		if (need > r->hold)
+			r->hold = need > 64 ? 64 : need;
 		struct umfax_udptl_slot *s = slot(r, seq);
 		if (!s->fec)
 			s->fec = malloc((size_t) UMFAX_UDPTL_MAX_SEC * UMFAX_UDPTL_MAX_IFP);
