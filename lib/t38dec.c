@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+/* The private structures are needed for one thing: spandsp 0.0.6's
+ * t30_release() does not free what it allocated for received NSF/NSS/NSC
+ * and internet address frames, so umfax_t38dec_free does. */
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
 #include <spandsp.h>
 
 #include "job.h"
@@ -181,6 +185,16 @@ static void frame_handler(t30_state_t *s, void *user, int direction, const uint8
 {
 	struct umfax_t38dec *d = user;
 	(void) s;
+	if (direction && len >= 3 && ((msg[2] & 0xfe) == T30_NSF || (msg[2] & 0xfe) == T30_NSS)) {
+		/* spandsp 0.0.6 overwrites its copy of a repeated NSF/NSS/NSC without
+		 * freeing the old one; this handler runs just before it stores it. */
+		t30_exchanged_info_t *ri = &d->t30->rx_info;
+		free(ri->nsf);
+		free(ri->nss);
+		free(ri->nsc);
+		ri->nsf = ri->nss = ri->nsc = NULL;
+		ri->nsf_len = ri->nss_len = ri->nsc_len = 0;
+	}
 	if (direction && len >= 3 && (msg[2] & 0xfe) == 0x82 && len <= (int) sizeof(d->dcs)) {
 		memcpy(d->dcs, msg, (size_t) len);
 		d->dcs_len = len;
@@ -434,6 +448,16 @@ void umfax_t38dec_free(struct umfax_t38dec *d)
 {
 	if (!d)
 		return;
+	t30_exchanged_info_t *ri = &d->t30->rx_info;
+	free(ri->nsf);
+	free(ri->nss);
+	free(ri->nsc);
+	free(ri->tsa);
+	free(ri->ira);
+	free(ri->cia);
+	free(ri->isp);
+	free(ri->csa);
+	memset(ri, 0, sizeof(*ri));
 	t38_terminal_free(d->term);
 	free(d->tiff_path);
 	free(d);

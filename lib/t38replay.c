@@ -924,7 +924,8 @@ static int cmp_start(const void *a, const void *b)
  * any page gives one no-pages job when asked for (and only if it was a fax). */
 static int report(struct cap *c, umfax_replay_fn *fn, void *arg)
 {
-	qsort(c->res, (size_t) c->nres, sizeof(*c->res), cmp_start);
+	if (c->nres > 1)
+		qsort(c->res, (size_t) c->nres, sizeof(*c->res), cmp_start);
 	int rc = 0;
 	for (int i = 0; i < c->nres && !rc; i++) {
 		struct result *res = &c->res[i];
