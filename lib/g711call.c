@@ -26,6 +26,9 @@
 #define SILENCE_FED (2 * RATE)     /* of a long silence, this much is fed */
 #define ECM_MAX_FRAMES 256
 #define ECM_MAX_OCTETS 256
+#define ECHO_FRAMES 8
+#define ECHO_BYTES 48
+#define ECHO_WINDOW 1.0           /* seconds an echo may lag its original */
 
 enum fast { FAST_NONE, FAST_V27TER, FAST_V29, FAST_V17 };
 enum phase { PH_IDLE, PH_TCF, PH_IMAGE };
@@ -48,7 +51,13 @@ struct dir {
 	int burst_is_tcf;
 	double t;                 /* capture time of the packet being played */
 	unsigned long long samples;
-	int heard;                /* non-silent audio seen */
+	/* Recent frames, to recognise their echo on the other direction. */
+	struct {
+		double t;
+		int len;
+		uint8_t msg[ECHO_BYTES];
+	} recent[ECHO_FRAMES];
+	int recent_next;
 };
 
 struct umfax_g711call {
@@ -389,9 +398,6 @@ static void fast_put_bit(void *user, int bit)
 		case SIG_STATUS_CARRIER_DOWN:
 			burst_end(d);
 			break;
-		case SIG_STATUS_TRAINING_FAILED:
-			logf_(c, d->dir, "%s %d training failed", fast_name(d->fast), c->bit_rate);
-			break;
 		}
 		if (d->ecm != NULL && (bit == SIG_STATUS_CARRIER_DOWN))
 			hdlc_rx_put_bit(d->ecm, bit);
@@ -657,12 +663,37 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 	logf_(c, dir, "%s%s", t30_frametype((uint8_t) raw), extra);
 }
 
+/* A line echo of the other side's frame: same bytes, heard shortly after
+ * on this direction.  Such frames are not the far end speaking. */
+static int is_echo(struct dir *d, const uint8_t *msg, int len)
+{
+	struct dir *o = &d->c->d[!d->dir];
+	int i, n = len < ECHO_BYTES ? len : ECHO_BYTES;
+
+	for (i = 0; i < ECHO_FRAMES; i++) {
+		double lag = d->t - o->recent[i].t;
+
+		if (o->recent[i].len == len && lag >= -0.1 && lag <= ECHO_WINDOW
+		    && memcmp(o->recent[i].msg, msg, (size_t) n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void v21_frame(void *user, const uint8_t *msg, int len, int ok)
 {
 	struct dir *d = user;
+	int k;
 
 	if (len < 0 || !ok)
 		return;
+	if (is_echo(d, msg, len))
+		return;
+	k = d->recent_next;
+	d->recent_next = (k + 1) % ECHO_FRAMES;
+	d->recent[k].t = d->t;
+	d->recent[k].len = len;
+	memcpy(d->recent[k].msg, msg, (size_t) (len < ECHO_BYTES ? len : ECHO_BYTES));
 	process_frame(d->c, d->dir, msg, len);
 }
 
@@ -745,7 +776,7 @@ static void audio(void *arg, int pt, const uint8_t *data, size_t n)
 struct umfax_g711call *umfax_g711call_new(const char *tiff_path)
 {
 	struct umfax_g711call *c;
-	int i;
+	int i, k;
 
 	if (tiff_path == NULL)
 		return NULL;
@@ -768,6 +799,8 @@ struct umfax_g711call *umfax_g711call_new(const char *tiff_path)
 
 		d->c = c;
 		d->dir = i;
+		for (k = 0; k < ECHO_FRAMES; k++)
+			d->recent[k].t = -1e30;
 		umfax_rtp_rx_init(&d->rtp, audio, d);
 		d->v21 = hdlc_rx_init(NULL, FALSE, TRUE, 5, v21_frame, d);
 		d->fsk = fsk_rx_init(NULL, &preset_fsk_specs[FSK_V21CH2], TRUE, v21_put_bit, d);

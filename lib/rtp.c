@@ -86,6 +86,10 @@ static void play(struct umfax_rtp_rx *r, uint32_t ts, double t, int pt, const ui
 	/* Samples the capture clock allows between the last packet and this
 	 * one; bounds what a timestamp jump may claim. */
 	wall = (t - r->t_last) * RATE - (double) n;
+	/* A timestamp jumping back by more than a second (some gateways
+	 * restart it, same SSRC) starts a new timeline. */
+	if (r->have_ts && (int32_t) (ts - r->next_ts) < -(int32_t) RATE)
+		r->have_ts = 0;
 	if (!r->have_ts) {
 		if (r->st.samples > 0 && wall > 0)
 			emit_silence(r, wall);
