@@ -67,7 +67,8 @@ struct umfax_g711call {
 	void *log_arg;
 
 	int is_fax;
-	int tones;                /* CNG/CED heard */
+	int tones;                /* CNG heard */
+	int ced;                  /* 2100 Hz heard */
 	int frames;               /* good T.30 frames */
 	double t_start, t_end;
 
@@ -716,9 +717,16 @@ static void tone_heard(void *user, int tone, int level, int delay)
 	(void) delay;
 	if (tone != MODEM_CONNECT_TONES_FAX_CNG && tone != MODEM_CONNECT_TONES_FAX_CED)
 		return;
-	if (!c->tones)
-		logf_(c, d->dir, "%s tone", tone == MODEM_CONNECT_TONES_FAX_CNG ? "CNG" : "CED");
-	c->tones = 1;
+	/* 2100 Hz (CED) is also the answer tone of data modems (V.25 ANS),
+	 * so only CNG makes a call a fax call by itself. */
+	if (tone == MODEM_CONNECT_TONES_FAX_CNG) {
+		if (!c->tones)
+			logf_(c, d->dir, "CNG tone");
+		c->tones = 1;
+	} else if (!c->ced) {
+		logf_(c, d->dir, "CED tone");
+		c->ced = 1;
+	}
 }
 
 /* ---- audio ---------------------------------------------------------------- */
@@ -728,7 +736,7 @@ static void feed(struct dir *d, const int16_t *amp, int n)
 	struct umfax_g711call *c = d->c;
 
 	fsk_rx(d->fsk, amp, n);
-	if (!c->is_fax && !c->tones) {
+	if (!c->is_fax && !c->tones && d->samples < 120ULL * RATE) {
 		modem_connect_tones_rx(d->cng, amp, n);
 		modem_connect_tones_rx(d->ced, amp, n);
 	}
