@@ -35,6 +35,14 @@ enum phase { PH_IDLE, PH_TCF, PH_IMAGE };
 
 struct umfax_g711call;
 
+struct ecm_block {
+	uint8_t data[ECM_MAX_FRAMES][ECM_MAX_OCTETS];
+	int16_t len[ECM_MAX_FRAMES];   /* -1: not received */
+	int frames;               /* frames received */
+	int pps;                  /* a PPS for this block was heard */
+	int fcf2, page, block, count;
+};
+
 struct dir {
 	struct umfax_g711call *c;
 	int dir;
@@ -58,6 +66,7 @@ struct dir {
 		uint8_t msg[ECHO_BYTES];
 	} recent[ECHO_FRAMES];
 	int recent_next;
+	int frames;               /* T.30 frames heard on this direction */
 };
 
 struct umfax_g711call {
@@ -90,17 +99,18 @@ struct umfax_g711call {
 	t4_rx_state_t *t4;
 	int t4_failed;
 	int page_open;
+	int page_broken;          /* T.6 data lost: rest of the page dropped */
 	int pages;
 	int first_width, first_length;
 	int bad_rows;
 	int pages_cut;            /* pages that ended without RTC / incomplete block */
 
-	/* ECM block being collected. */
-	uint8_t ecm_data[ECM_MAX_FRAMES][ECM_MAX_OCTETS];
-	int16_t ecm_len[ECM_MAX_FRAMES];
-	int ecm_frames;           /* frames stored in this block */
-	int pps_pending;          /* a PPS not yet answered */
-	int pps_fcf2, pps_page, pps_block, pps_count;
+	/* ECM: the block being collected, and one put aside when a PPS went
+	 * unanswered (as far as we heard) and frames came again: those may be
+	 * a retransmission or the next block, which the next PPS tells. */
+	struct ecm_block cur, prev;
+	int have_prev;
+	int ppr_heard;            /* PPR after the pending PPS */
 	int committed, last_page, last_block;   /* the last block given to T.4 */
 
 	/* Post-page state. */
@@ -228,6 +238,7 @@ static int page_start(struct umfax_g711call *c)
 	if (t4_rx_start_page(c->t4) < 0)
 		return -1;
 	c->page_open = 1;
+	c->page_broken = 0;
 	return 0;
 }
 
@@ -259,22 +270,22 @@ static void page_end(struct umfax_g711call *c, int cut)
 
 /* ---- ECM blocks ----------------------------------------------------------- */
 
-static void ecm_reset(struct umfax_g711call *c)
+static void block_reset(struct ecm_block *b)
 {
 	int i;
 
 	for (i = 0; i < ECM_MAX_FRAMES; i++)
-		c->ecm_len[i] = -1;
-	c->ecm_frames = 0;
-	c->pps_pending = 0;
+		b->len[i] = -1;
+	b->frames = 0;
+	b->pps = 0;
 }
 
-static int ecm_missing(const struct umfax_g711call *c, int count)
+static int block_missing(const struct ecm_block *b, int count)
 {
 	int i, miss = 0;
 
 	for (i = 0; i < count && i < ECM_MAX_FRAMES; i++)
-		if (c->ecm_len[i] < 0)
+		if (b->len[i] < 0)
 			miss++;
 	return miss;
 }
@@ -289,39 +300,112 @@ static int is_end_of_page(int fcf2)
 	return 0;
 }
 
-/* Give the block to the T.4 receiver; end the page if the PPS said so. */
-static void ecm_commit(struct umfax_g711call *c)
+/* Give block B to the T.4 receiver, end the page if its PPS said so, and
+ * empty it. */
+static void block_commit(struct umfax_g711call *c, struct ecm_block *b)
 {
 	int i, n, miss;
 
-	n = c->pps_pending ? c->pps_count : 0;
-	if (!c->pps_pending) {
+	n = b->pps ? b->count : 0;
+	if (!b->pps) {
 		/* No PPS heard: take every frame we have. */
 		for (i = 0; i < ECM_MAX_FRAMES; i++)
-			if (c->ecm_len[i] >= 0)
+			if (b->len[i] >= 0)
 				n = i + 1;
 	}
-	if (n == 0 && c->ecm_frames == 0) {
-		ecm_reset(c);
+	if (n == 0) {
+		block_reset(b);
 		return;
 	}
-	miss = ecm_missing(c, n);
-	if (c->pps_pending) {
+	miss = block_missing(b, n);
+	if (b->pps) {
 		c->committed = 1;
-		c->last_page = c->pps_page;
-		c->last_block = c->pps_block;
+		c->last_page = b->page;
+		c->last_block = b->block;
 	}
 	if (page_start(c) == 0) {
-		for (i = 0; i < n; i++)
-			if (c->ecm_len[i] > 0)
-				t4_rx_put_chunk(c->t4, c->ecm_data[i], c->ecm_len[i]);
-		logf_(c, c->sender, "block %d frames%s", n, miss ? " (some missing)" : "");
+		for (i = 0; i < n && !c->page_broken; i++) {
+			if (b->len[i] > 0)
+				t4_rx_put_chunk(c->t4, b->data[i], b->len[i]);
+			/* T.6 has no line sync: after a gap the rest of the
+			 * page would decode to noise, so it is left out. */
+			else if (b->len[i] < 0 && c->encoding == T4_COMPRESSION_ITU_T6)
+				c->page_broken = 1;
+		}
+		logf_(c, c->sender, "block %d frames, %d missing", n, miss);
 		if (miss)
 			c->pages_cut++;
-		if (!c->pps_pending || is_end_of_page(c->pps_fcf2))
+		if (!b->pps || is_end_of_page(b->fcf2))
 			page_end(c, 0);
 	}
-	ecm_reset(c);
+	block_reset(b);
+}
+
+/* The receiver confirmed the pending block (or we decided it did). */
+static void ecm_commit(struct umfax_g711call *c)
+{
+	if (c->have_prev) {
+		block_commit(c, &c->prev);
+		c->have_prev = 0;
+	}
+	block_commit(c, &c->cur);
+	c->ppr_heard = 0;
+}
+
+/* A fast burst of ECM frames begins. */
+static void ecm_burst(struct umfax_g711call *c)
+{
+	if (!c->cur.pps)
+		return;              /* still the same block */
+	if (c->ppr_heard)
+		return;              /* a retransmission the receiver asked for */
+	if (block_missing(&c->cur, c->cur.count) == 0) {
+		/* Complete here, nobody heard asking for more: confirmed. */
+		ecm_commit(c);
+		return;
+	}
+	/* Incomplete and no answer heard: keep it aside until the next PPS
+	 * says whether these frames are its retransmission. */
+	if (c->have_prev)
+		block_commit(c, &c->prev);
+	memcpy(&c->prev, &c->cur, sizeof(c->prev));
+	c->have_prev = 1;
+	block_reset(&c->cur);
+}
+
+/* A PPS: returns 0 if it is a repeat for a block already given to T.4. */
+static int ecm_pps(struct umfax_g711call *c, int fcf2, int page, int block, int count)
+{
+	int i;
+
+	if (c->committed && c->last_page == page && c->last_block == block) {
+		/* The sender missed the confirmation and repeats itself; any
+		 * frames it sent again belong to that block. */
+		block_reset(&c->cur);
+		return 0;
+	}
+	if (c->have_prev) {
+		if (c->prev.page == page && c->prev.block == block) {
+			/* The frames since were a retransmission: merge. */
+			for (i = 0; i < ECM_MAX_FRAMES; i++) {
+				if (c->cur.len[i] < 0 && c->prev.len[i] >= 0) {
+					memcpy(c->cur.data[i], c->prev.data[i], (size_t) c->prev.len[i]);
+					c->cur.len[i] = c->prev.len[i];
+					c->cur.frames++;
+				}
+			}
+		} else {
+			block_commit(c, &c->prev);
+		}
+		c->have_prev = 0;
+	}
+	c->cur.pps = 1;
+	c->cur.fcf2 = fcf2;
+	c->cur.page = page;
+	c->cur.block = block;
+	c->cur.count = count;
+	c->ppr_heard = 0;
+	return 1;
 }
 
 static void ecm_frame(void *user, const uint8_t *msg, int len, int ok)
@@ -336,10 +420,10 @@ static void ecm_frame(void *user, const uint8_t *msg, int len, int ok)
 		return;
 	if ((msg[2] & 0xFE) == T4_FCD && len >= 4 && len - 4 <= ECM_MAX_OCTETS) {
 		fno = msg[3];
-		if (c->ecm_len[fno] < 0)
-			c->ecm_frames++;
-		memcpy(c->ecm_data[fno], msg + 4, (size_t) (len - 4));
-		c->ecm_len[fno] = (int16_t) (len - 4);
+		if (c->cur.len[fno] < 0)
+			c->cur.frames++;
+		memcpy(c->cur.data[fno], msg + 4, (size_t) (len - 4));
+		c->cur.len[fno] = (int16_t) (len - 4);
 	}
 }
 
@@ -360,10 +444,7 @@ static void burst_start(struct dir *d)
 	c->phase = PH_IMAGE;
 	logf_(c, d->dir, "%s %d trained (image data)", fast_name(d->fast), c->bit_rate);
 	if (c->ecm) {
-		/* A PPS nobody answered, and all its frames here: the block
-		 * was confirmed, and this burst starts the next one. */
-		if (c->pps_pending && ecm_missing(c, c->pps_count) == 0)
-			ecm_commit(c);
+		ecm_burst(c);
 		if (d->ecm == NULL)
 			d->ecm = hdlc_rx_init(NULL, FALSE, TRUE, 5, ecm_frame, d);
 		else
@@ -497,8 +578,8 @@ static void decode_dcs(struct umfax_g711call *c, int dir, const uint8_t *msg, in
 
 static void post_page_response(struct umfax_g711call *c, int dir, int fcf)
 {
-	if (c->pps_pending) {
-		int eop = (c->pps_fcf2 & 0xFE) == T30_EOP || (c->pps_fcf2 & 0xFE) == T30_PRI_EOP;
+	if (c->cur.pps) {
+		int eop = (c->cur.fcf2 & 0xFE) == T30_EOP || (c->cur.fcf2 & 0xFE) == T30_PRI_EOP;
 
 		ecm_commit(c);
 		if (fcf == T30_MCF && eop)
@@ -511,7 +592,7 @@ static void post_page_response(struct umfax_g711call *c, int dir, int fcf)
 
 static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg, int len)
 {
-	int fcf, raw, i, rate, fast;
+	int fcf, raw, i, rate, fast, answer_ok;
 	char extra[160];
 
 	if (len < 3 || msg[0] != 0xFF || (msg[1] != 0x03 && msg[1] != 0x13))
@@ -527,6 +608,10 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		fcf = raw & 0xFE;
 		break;
 	}
+	c->d[dir].frames++;
+	/* The receiver's answers normally come on the other direction; with
+	 * both sides mixed into one (a mono recording) they come on this one. */
+	answer_ok = c->have_dcs && (dir != c->sender || c->d[!dir].frames == 0);
 	if (!c->is_fax)
 		c->t_start = c->d[dir].t;
 	c->is_fax = 1;
@@ -589,7 +674,7 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		}
 		break;
 	case T30_CFR:
-		if (c->have_dcs && dir != c->sender)
+		if (answer_ok)
 			c->phase = PH_IMAGE;
 		break;
 	case T30_FTT:
@@ -606,38 +691,32 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		if (len >= 7) {
 			int fcf2 = msg[3] & 0xFE;
 
-			if (c->committed && c->last_page == msg[4] && c->last_block == msg[5]
-			    && c->ecm_frames == 0) {
-				/* Repeated PPS for a block already confirmed. */
-				snprintf(extra, sizeof(extra), " (repeat)");
+			if (!ecm_pps(c, fcf2, msg[4], msg[5], msg[6] + 1)) {
+				snprintf(extra, sizeof(extra), "-%s page %d block %d (repeat)",
+				    fcf2 ? t30_frametype((uint8_t) fcf2) : "NULL", msg[4], msg[5]);
 				break;
 			}
-			c->pps_pending = 1;
-			c->pps_fcf2 = fcf2;
-			c->pps_page = msg[4];
-			c->pps_block = msg[5];
-			c->pps_count = msg[6] + 1;
 			c->last_post = fcf2 ? fcf2 : T30_PPS;
 			c->confirmed_last = 0;
 			snprintf(extra, sizeof(extra), "-%s page %d block %d frames %d, %d missing here",
-			    fcf2 ? t30_frametype((uint8_t) fcf2) : "NULL", c->pps_page, c->pps_block,
-			    c->pps_count, ecm_missing(c, c->pps_count));
+			    fcf2 ? t30_frametype((uint8_t) fcf2) : "NULL", c->cur.page, c->cur.block,
+			    c->cur.count, block_missing(&c->cur, c->cur.count));
 		}
 		break;
 	case T30_EOR:
 		/* The sender gives up on the rest of this block. */
-		if (len >= 4 && c->pps_pending)
-			c->pps_fcf2 = msg[3] & 0xFE;
+		if (len >= 4 && c->cur.pps)
+			c->cur.fcf2 = msg[3] & 0xFE;
 		c->last_post = T30_EOR;
 		break;
 	case T30_MCF:
 	case T30_RTP:
 	case T30_PIP:
-		if (dir != c->sender)
+		if (answer_ok)
 			post_page_response(c, dir, fcf);
 		break;
 	case T30_ERR:
-		if (dir != c->sender && c->pps_pending)
+		if (answer_ok && c->cur.pps)
 			ecm_commit(c);
 		break;
 	case T30_RTN:
@@ -654,6 +733,8 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 				b >>= 1;
 			}
 		}
+		if (answer_ok)
+			c->ppr_heard = 1;
 		snprintf(extra, sizeof(extra), " %d frames to resend", miss);
 		break;
 	}
@@ -759,6 +840,18 @@ static void audio(void *arg, int pt, const uint8_t *data, size_t n)
 
 		if (k > CHUNK)
 			k = CHUNK;
+		if (data == NULL && pt == UMFAX_RTP_LOST) {
+			/* Lost packets: let the modems coast over the gap. */
+			fsk_rx_fillin(d->fsk, (int) k);
+			switch (d->fast) {
+			case FAST_V27TER: v27ter_rx_fillin(d->v27, (int) k); break;
+			case FAST_V29: v29_rx_fillin(d->v29, (int) k); break;
+			case FAST_V17: v17_rx_fillin(d->v17, (int) k); break;
+			}
+			d->samples += (unsigned long long) k;
+			done += k;
+			continue;
+		}
 		if (data == NULL) {
 			if (fed >= SILENCE_FED) {
 				/* The receivers are idle by now; just move the clock. */
@@ -801,7 +894,8 @@ struct umfax_g711call *umfax_g711call_new(const char *tiff_path)
 	c->width = 1728;
 	c->x_ppm = T4_X_RESOLUTION_R8;
 	c->y_ppm = T4_Y_RESOLUTION_STANDARD;
-	ecm_reset(c);
+	block_reset(&c->cur);
+	block_reset(&c->prev);
 	for (i = 0; i < 2; i++) {
 		struct dir *d = &c->d[i];
 
@@ -859,14 +953,11 @@ int umfax_g711call_finish(struct umfax_g711call *c, struct umfax_faxinfo *info)
 
 		umfax_rtp_rx_flush(&d->rtp);
 		/* Let the receivers see the end of the signal. */
-		audio(d, d->rtp.last_pt, NULL, RATE / 2);
+		audio(d, UMFAX_RTP_SILENCE, NULL, RATE / 2);
 		burst_end(d);
 	}
-	if (c->ecm && (c->ecm_frames > 0 || c->pps_pending)) {
-		if (c->pps_pending && ecm_missing(c, c->pps_count))
-			c->pages_cut++;
+	if (c->ecm && (c->cur.frames > 0 || c->cur.pps || c->have_prev))
 		ecm_commit(c);
-	}
 	if (c->page_open)
 		page_end(c, 1);
 	if (c->t4 != NULL) {
@@ -918,8 +1009,12 @@ int umfax_g711call_finish(struct umfax_g711call *c, struct umfax_faxinfo *info)
 			    "the last page was not confirmed" : "the call ended before the last page");
 		} else {
 			info->t30_code = T30_ERR_OK;
-			snprintf(info->t30_result, sizeof(info->t30_result),
-			    "OK, but %d damaged rows", c->bad_rows);
+			if (c->bad_rows > 0)
+				snprintf(info->t30_result, sizeof(info->t30_result),
+				    "confirmed by the receiver, but %d rows damaged here", c->bad_rows);
+			else
+				snprintf(info->t30_result, sizeof(info->t30_result),
+				    "confirmed by the receiver, but page data is missing here");
 		}
 	}
 	return rc;

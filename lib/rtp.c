@@ -54,22 +54,35 @@ void umfax_rtp_rx_init(struct umfax_rtp_rx *r, umfax_rtp_audio_fn out, void *arg
 	memset(r, 0, sizeof(*r));
 	r->out = out;
 	r->arg = arg;
-	r->last_pt = UMFAX_RTP_PT_PCMA;
 	r->max_gap = 60.0;
+	r->max_wait = 0.1;
 }
 
-static void emit_silence(struct umfax_rtp_rx *r, double samples)
+/* SAMPLES not received before the next packet: what the lost packets
+ * (if any) would have held is reported as lost, the rest as silence. */
+static void emit_gap(struct umfax_rtp_rx *r, double samples)
 {
-	size_t n;
+	size_t n, lost = 0;
 
 	if (samples < 1.0)
 		return;
 	if (samples > r->max_gap * RATE)
 		samples = r->max_gap * RATE;
 	n = (size_t) samples;
+	if (r->lost_pending > 0) {
+		lost = r->lost_pending * (r->last_n ? r->last_n : 160);
+		if (lost > n)
+			lost = n;
+	}
 	r->st.samples += n;
-	r->st.silence += n;
-	r->out(r->arg, r->last_pt, NULL, n);
+	if (lost > 0) {
+		r->st.concealed += lost;
+		r->out(r->arg, UMFAX_RTP_LOST, NULL, lost);
+	}
+	if (n > lost) {
+		r->st.silence += n - lost;
+		r->out(r->arg, UMFAX_RTP_SILENCE, NULL, n - lost);
+	}
 }
 
 /* Put one packet on the timeline. */
@@ -91,16 +104,17 @@ static void play(struct umfax_rtp_rx *r, uint32_t ts, double t, int pt, const ui
 	if (r->have_ts && (int32_t) (ts - r->next_ts) < -(int32_t) RATE)
 		r->have_ts = 0;
 	if (!r->have_ts) {
+		r->lost_pending = 0;   /* a new timeline: the gap is a pause */
 		if (r->st.samples > 0 && wall > 0)
-			emit_silence(r, wall);
+			emit_gap(r, wall);
 	} else {
 		int32_t d = (int32_t) (ts - r->next_ts);
 
 		if (d > 0) {
 			if ((double) d > wall + RATE)
-				emit_silence(r, wall);
+				emit_gap(r, wall);
 			else
-				emit_silence(r, (double) d);
+				emit_gap(r, (double) d);
 		} else if (d < 0) {
 			size_t over = (size_t) (-(int64_t) d);
 
@@ -113,6 +127,8 @@ static void play(struct umfax_rtp_rx *r, uint32_t ts, double t, int pt, const ui
 			ts += (uint32_t) over;
 		}
 	}
+	r->lost_pending = 0;
+	r->last_n = n;
 	r->st.audio++;
 	r->st.samples += n;
 	r->have_ts = 1;
@@ -167,6 +183,7 @@ static void skip_to_oldest(struct umfax_rtp_rx *r)
 	if (best < 0)
 		return;
 	r->st.lost += bestd;
+	r->lost_pending += bestd;
 	r->next_seq = r->slot[best].seq;
 	drain(r);
 }
@@ -247,5 +264,17 @@ int umfax_rtp_rx_packet(struct umfax_rtp_rx *r, double t, const uint8_t *pkt, si
 	}
 	if (r->held >= UMFAX_RTP_WINDOW)
 		skip_to_oldest(r);
+	/* Do not hold this direction back long for a packet that may never
+	 * come: the other direction's timeline runs on meanwhile. */
+	while (r->held > 0) {
+		double oldest = t;
+
+		for (i = 0; i < UMFAX_RTP_WINDOW; i++)
+			if (r->slot[i].used && r->slot[i].t < oldest)
+				oldest = r->slot[i].t;
+		if (t - oldest <= r->max_wait)
+			break;
+		skip_to_oldest(r);
+	}
 	return 0;
 }

@@ -4,7 +4,8 @@
  * header extension and padding removed).  struct umfax_rtp_rx turns the
  * datagrams of one direction into a continuous G.711 timeline: packets are
  * put back in sequence order within a small window, duplicates and late
- * packets are dropped, timestamp gaps (VAD, comfort noise, loss) become
+ * packets are dropped (a missing packet is waited for at most 8 packets or
+ * 100 ms of capture time), timestamp gaps (VAD, comfort noise, loss) become
  * silence, comfort noise (PT 13) and dynamic payload types (96-127, e.g.
  * telephone-event) are skipped, and an SSRC change starts a new timeline
  * (the gap then measured with the capture clock). */
@@ -36,7 +37,12 @@ struct umfax_rtp_hdr {
 int umfax_rtp_parse(const uint8_t *pkt, size_t len, struct umfax_rtp_hdr *h);
 
 /* Audio output of a timeline: N samples of G.711 (PT 0 or 8) in DATA, or,
- * when DATA is NULL, N samples of silence. */
+ * when DATA is NULL, N samples that were not received: PT is then
+ * UMFAX_RTP_SILENCE (a pause in the sending: VAD, comfort noise, a new
+ * timeline) or UMFAX_RTP_LOST (packets lost in the network, which a
+ * receiver should bridge, e.g. with a modem's fill-in). */
+#define UMFAX_RTP_SILENCE (-1)
+#define UMFAX_RTP_LOST (-2)
 typedef void (*umfax_rtp_audio_fn)(void *arg, int pt, const uint8_t *data, size_t n);
 
 #define UMFAX_RTP_WINDOW 8        /* packets held back for reordering */
@@ -63,6 +69,7 @@ struct umfax_rtp_stats {
 	unsigned long ssrc_changes;
 	unsigned long long samples;      /* samples emitted, audio + silence */
 	unsigned long long silence;      /* of which silence fill */
+	unsigned long long concealed;    /* of which lost packets */
 };
 
 struct umfax_rtp_rx {
@@ -75,11 +82,14 @@ struct umfax_rtp_rx {
 	uint32_t next_ts;         /* RTP timestamp the next audio should have */
 	double t_first;           /* capture time of the first packet */
 	double t_last;            /* capture time of the last packet played */
-	int last_pt;              /* G.711 law last seen (for silence) */
+	int last_pt;              /* G.711 law last seen */
+	size_t last_n;            /* samples in the last audio packet */
+	unsigned long lost_pending;   /* sequence numbers skipped since it */
 	int held;
 	struct umfax_rtp_slot slot[UMFAX_RTP_WINDOW];
 	struct umfax_rtp_stats st;
 	double max_gap;           /* longest silence fill, seconds (default 60) */
+	double max_wait;          /* longest a missing packet is waited for (0.1 s) */
 };
 
 void umfax_rtp_rx_init(struct umfax_rtp_rx *r, umfax_rtp_audio_fn out, void *arg);

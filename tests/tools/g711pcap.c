@@ -1,14 +1,18 @@
 /* g711pcap - decode a recorded G.711 fax call from a capture file with the
  * passive decoder (lib/g711call), for tests.
  *
- *   g711pcap [-v] [-p PORT] [-s ADDR:PORT -d ADDR:PORT] CAPTURE OUT.tif
+ *   g711pcap [-v] [-L N] [-p PORT] [-s ADDR:PORT -d ADDR:PORT] CAPTURE OUT.tif
+ *   g711pcap [-v] -w DIR0.wav[,DIR1.wav] OUT.tif
  *
  * Reads Ethernet (optionally one VLAN tag), Linux cooked (SLL), raw IP and
  * BSD loopback captures; IPv4 UDP only, no fragments.  The two directions
  * are the UDP flow SRC->DST and its reverse.  Without -s/-d the flow with
  * the most G.711 RTP packets is taken (with -p, only flows using PORT).
  * Prints what the decoder found as key=value lines; -v also prints the
- * T.30 frame log.  Exit 0 when the capture was read, 65 for a bad capture,
+ * T.30 frame log.  -L N drops every Nth datagram of the call (loss test).
+ * With -w the input is one or two WAV files (8 kHz mono,
+ * A-law, u-law or 16-bit PCM), cut into 20 ms RTP packets, one file per
+ * direction (a single file may hold both sides mixed).  Exit 0 when the capture was read, 65 for a bad capture,
  * 64 for usage, 66 when it cannot be opened. */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -17,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <spandsp.h>
 
 #include "g711call.h"
 #include "rtp.h"
@@ -149,6 +155,121 @@ static int is_g711_rtp(const struct udp *u)
 	return (h.pt == UMFAX_RTP_PT_PCMU || h.pt == UMFAX_RTP_PT_PCMA) && h.payload_len >= 40;
 }
 
+/* A WAV file as G.711: PT 8 or 0 in *PT, samples in *DATA (malloc'd). */
+static int read_wav(const char *path, int *pt, uint8_t **data, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t hdr[12], ch[8];
+	int fmt = -1, bits = 0, chans = 0;
+	long rate = 0;
+
+	*data = NULL;
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	if (fread(hdr, 1, 12, f) != 12 || memcmp(hdr, "RIFF", 4) || memcmp(hdr + 8, "WAVE", 4))
+		goto bad;
+	while (fread(ch, 1, 8, f) == 8) {
+		size_t len = (size_t) ch[4] | (size_t) ch[5] << 8 | (size_t) ch[6] << 16 | (size_t) ch[7] << 24;
+
+		if (memcmp(ch, "fmt ", 4) == 0 && len >= 16 && len < 64) {
+			uint8_t b[64];
+
+			if (fread(b, 1, len + (len & 1), f) != len + (len & 1))
+				goto bad;
+			fmt = b[0] | b[1] << 8;
+			chans = b[2] | b[3] << 8;
+			rate = (long) (b[4] | b[5] << 8 | b[6] << 16 | (long) b[7] << 24);
+			bits = b[14] | b[15] << 8;
+		} else if (memcmp(ch, "data", 4) == 0) {
+			size_t i, got;
+
+			if (chans != 1 || rate != 8000 || (!((fmt == 6 || fmt == 7) && bits == 8) && !(fmt == 1 && bits == 16)))
+				goto bad;
+			*data = malloc(len ? len : 1);
+			if (*data == NULL)
+				goto bad;
+			got = fread(*data, 1, len, f);
+			*pt = fmt == 7 ? UMFAX_RTP_PT_PCMU : UMFAX_RTP_PT_PCMA;
+			*n = got;
+			if (fmt == 1) {
+				*n = got / 2;
+				for (i = 0; i < *n; i++)
+					(*data)[i] = linear_to_alaw((int16_t) ((*data)[2 * i] | (*data)[2 * i + 1] << 8));
+			}
+			fclose(f);
+			return 0;
+		} else if (fseek(f, (long) (len + (len & 1)), SEEK_CUR) != 0) {
+			goto bad;
+		}
+	}
+bad:
+	fprintf(stderr, "g711pcap: %s: not an 8 kHz mono A-law, u-law or 16-bit WAV file\n", path);
+	free(*data);
+	*data = NULL;
+	fclose(f);
+	return -1;
+}
+
+/* Play one or two WAV files as the two directions of a call. */
+static int decode_wav(char *list, struct umfax_g711call *c)
+{
+	uint8_t *data[2] = { NULL, NULL };
+	size_t n[2] = { 0, 0 }, off;
+	int pt[2] = { 8, 8 }, nd = 1, d;
+	char *comma = strchr(list, ',');
+	uint16_t seq = 0;
+
+	if (comma != NULL) {
+		*comma = '\0';
+		nd = 2;
+	}
+	if (read_wav(list, &pt[0], &data[0], &n[0]) < 0)
+		return -1;
+	if (nd == 2 && read_wav(comma + 1, &pt[1], &data[1], &n[1]) < 0) {
+		free(data[0]);
+		return -1;
+	}
+	for (off = 0; off < n[0] || off < n[1]; off += 160, seq++) {
+		for (d = 0; d < nd; d++) {
+			uint8_t pkt[12 + 160];
+			size_t k = off < n[d] ? n[d] - off : 0;
+
+			if (k == 0)
+				continue;
+			if (k > 160)
+				k = 160;
+			memset(pkt, 0, 12);
+			pkt[0] = 0x80;
+			pkt[1] = (uint8_t) pt[d];
+			pkt[2] = (uint8_t) (seq >> 8);
+			pkt[3] = (uint8_t) seq;
+			pkt[4] = (uint8_t) (off >> 24);
+			pkt[5] = (uint8_t) (off >> 16);
+			pkt[6] = (uint8_t) (off >> 8);
+			pkt[7] = (uint8_t) off;
+			pkt[11] = (uint8_t) (d + 1);
+			memcpy(pkt + 12, data[d] + off, k);
+			umfax_g711call_packet(c, d, (double) off / 8000.0, pkt, 12 + k);
+		}
+	}
+	free(data[0]);
+	free(data[1]);
+	return 0;
+}
+
+static void print_info(struct umfax_g711call *c, struct umfax_faxinfo *info)
+{
+	printf("is_fax=%d\n", umfax_g711call_is_fax(c));
+	printf("status=%d\npages=%d\nwidth=%d\nlength=%d\nx_res=%d\ny_res=%d\n",
+	    info->status, info->pages, info->width, info->length, info->x_res, info->y_res);
+	printf("modem=%s\nbit_rate=%d\necm=%d\ncompression=%s\nbad_rows=%d\n",
+	    info->modem, info->bit_rate, info->ecm, info->compression, info->bad_rows);
+	printf("remote_ident=%s\nlocal_ident=%s\nduration=%.1f\nt30_code=%d\nt30_result=%s\n",
+	    info->remote_ident, info->local_ident, info->duration, info->t30_code, info->t30_result);
+}
+
 int main(int argc, char **argv)
 {
 	char err[PCAP_ERRBUF_SIZE];
@@ -169,14 +290,39 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	int r;
 
-	while ((opt = getopt(argc, argv, "vp:s:d:")) != -1) {
+	char *wav = NULL;
+	long drop_every = 0, seen = 0;
+
+	while ((opt = getopt(argc, argv, "vp:s:d:w:L:")) != -1) {
 		switch (opt) {
 		case 'v': verbose = 1; break;
 		case 'p': want_port = strtol(optarg, NULL, 10); break;
 		case 's': src = optarg; break;
 		case 'd': dst = optarg; break;
+		case 'w': wav = optarg; break;
+		case 'L': drop_every = strtol(optarg, NULL, 10); break;
 		default: goto usage;
 		}
+	}
+	if (wav != NULL) {
+		if (argc - optind != 1)
+			goto usage;
+		c = umfax_g711call_new(argv[optind]);
+		if (c == NULL)
+			return 71;
+		if (verbose)
+			umfax_g711call_set_frame_log(c, frame_log, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (decode_wav(wav, c) < 0) {
+			umfax_g711call_free(c);
+			return 66;
+		}
+		r = umfax_g711call_finish(c, &info);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		print_info(c, &info);
+		printf("cpu_seconds=%.3f\n", (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		umfax_g711call_free(c);
+		return r < 0 ? 70 : 0;
 	}
 	if (argc - optind != 2 || (src == NULL) != (dst == NULL))
 		goto usage;
@@ -261,6 +407,8 @@ int main(int argc, char **argv)
 			dir = 1;
 		else
 			continue;
+		if (drop_every > 0 && ++seen % drop_every == 0)
+			continue;
 		if (umfax_g711call_packet(c, dir, t, u.data, u.len) == 0)
 			fed[dir]++;
 	}
@@ -270,17 +418,12 @@ int main(int argc, char **argv)
 	r = umfax_g711call_finish(c, &info);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("rtp0=%lu rtp1=%lu\n", fed[0], fed[1]);
-	printf("is_fax=%d\n", umfax_g711call_is_fax(c));
-	printf("status=%d\npages=%d\nwidth=%d\nlength=%d\nx_res=%d\ny_res=%d\n",
-	    info.status, info.pages, info.width, info.length, info.x_res, info.y_res);
-	printf("modem=%s\nbit_rate=%d\necm=%d\ncompression=%s\nbad_rows=%d\n",
-	    info.modem, info.bit_rate, info.ecm, info.compression, info.bad_rows);
-	printf("remote_ident=%s\nlocal_ident=%s\nduration=%.1f\nt30_code=%d\nt30_result=%s\n",
-	    info.remote_ident, info.local_ident, info.duration, info.t30_code, info.t30_result);
+	print_info(c, &info);
 	printf("cpu_seconds=%.3f\n", (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	umfax_g711call_free(c);
 	return r < 0 ? 70 : 0;
 usage:
-	fprintf(stderr, "usage: g711pcap [-v] [-p PORT] [-s ADDR:PORT -d ADDR:PORT] CAPTURE OUT.tif\n");
+	fprintf(stderr, "usage: g711pcap [-v] [-L N] [-p PORT] [-s ADDR:PORT -d ADDR:PORT] CAPTURE OUT.tif\n"
+	    "       g711pcap [-v] -w DIR0.wav[,DIR1.wav] OUT.tif\n");
 	return 64;
 }

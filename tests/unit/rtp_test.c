@@ -97,7 +97,7 @@ static void sink_out(void *arg, int pt, const uint8_t *data, size_t n)
 	char item[32];
 
 	if (data == NULL)
-		snprintf(item, sizeof(item), "S%zu ", n);
+		snprintf(item, sizeof(item), "%c%zu ", pt == UMFAX_RTP_LOST ? 'L' : pt == UMFAX_RTP_SILENCE ? 'S' : '?', n);
 	else
 		snprintf(item, sizeof(item), "%c%u%s ", pt == 0 ? 'U' : 'A', data[0],
 		    n != 160 ? "*" : "");
@@ -147,9 +147,13 @@ static const struct tcase tcases[] = {
 	{ "lost packet, window fills", { { 0.00, 8, 1, 0, SS, 1 }, { 0.04, 8, 3, 320, SS, 3 },
 	  { 0.06, 8, 4, 480, SS, 4 }, { 0.08, 8, 5, 640, SS, 5 }, { 0.10, 8, 6, 800, SS, 6 },
 	  { 0.12, 8, 7, 960, SS, 7 }, { 0.14, 8, 8, 1120, SS, 8 }, { 0.16, 8, 9, 1280, SS, 9 },
-	  { 0.18, 8, 10, 1440, SS, 10 } }, 9, "A1 S160 A3 A4 A5 A6 A7 A8 A9 A10 ", 0, 1, 0 },
+	  { 0.18, 8, 10, 1440, SS, 10 } }, 9, "A1 L160 A3 A4 A5 A6 A7 A8 A9 A10 ", 0, 1, 0 },
 	{ "loss at the end: flush", { { 0.00, 8, 1, 0, SS, 1 }, { 0.04, 8, 3, 320, SS, 3 } }, 2,
-	  "A1 S160 A3 ", 0, 1, 0 },
+	  "A1 L160 A3 ", 0, 1, 0 },
+	{ "loss inside a pause: lost part, then silence", { { 0.00, 8, 1, 0, SS, 1 }, { 0.02, 8, 2, 160, SS, 2 },
+	  { 1.00, 8, 4, 8000, SS, 4 } }, 3, "A1 A2 L160 S7520 A4 ", 0, 1, 0 },
+	{ "SSRC change after a loss: the gap is a pause", { { 0.00, 8, 1, 0, SS, 1 }, { 0.04, 8, 3, 320, SS, 3 },
+	  { 0.50, 8, 9, 77, 0x55, 9 } }, 3, "A1 L160 A3 S3520 A9 ", 0, 1, 0 },
 	{ "sequence wrap", { { 0.00, 8, 65535, 0, SS, 1 }, { 0.02, 8, 0, 160, SS, 2 }, { 0.04, 8, 1, 320, SS, 3 } }, 3,
 	  "A1 A2 A3 ", 0, 0, 0 },
 	{ "overlapping timestamps trimmed", { { 0.00, 8, 1, 0, SS, 1 }, { 0.02, 8, 2, 80, SS, 2 } }, 2,
