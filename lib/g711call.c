@@ -117,6 +117,7 @@ struct umfax_g711call {
 	int last_post;            /* last post-page message (FCF without X), 0 none */
 	int confirmed_last;       /* MCF seen after an EOP (or PPS-EOP) */
 	int dcn;
+	int finished;             /* umfax_g711call_finish was called */
 
 	char tsi[24];
 	char csi[24];
@@ -264,6 +265,7 @@ static void page_end(struct umfax_g711call *c, int cut)
 	c->bad_rows += st.bad_rows;
 	if (cut)
 		c->pages_cut++;
+	c->t_end = c->d[c->sender >= 0 ? c->sender : 0].t;
 	logf_(c, c->sender, "page %d %dx%d, %d bad rows%s", c->pages, st.width, st.length,
 	    st.bad_rows, cut ? ", cut short" : "");
 }
@@ -437,12 +439,12 @@ static void burst_start(struct dir *d)
 	c->bursts_since_dcs++;
 	if (c->phase == PH_TCF && c->bursts_since_dcs == 1) {
 		d->burst_is_tcf = 1;
-		logf_(c, d->dir, "%s %d trained (TCF)", fast_name(d->fast), c->bit_rate);
+		logf_(c, d->dir, "training %s %d ok (TCF)", fast_name(d->fast), c->bit_rate);
 		return;
 	}
 	d->burst_is_tcf = 0;
 	c->phase = PH_IMAGE;
-	logf_(c, d->dir, "%s %d trained (image data)", fast_name(d->fast), c->bit_rate);
+	logf_(c, d->dir, "training %s %d ok (image data)", fast_name(d->fast), c->bit_rate);
 	if (c->ecm) {
 		ecm_burst(c);
 		if (d->ecm == NULL)
@@ -802,10 +804,10 @@ static void tone_heard(void *user, int tone, int level, int delay)
 	 * so only CNG makes a call a fax call by itself. */
 	if (tone == MODEM_CONNECT_TONES_FAX_CNG) {
 		if (!c->tones)
-			logf_(c, d->dir, "CNG tone");
+			logf_(c, d->dir, "tone CNG");
 		c->tones = 1;
 	} else if (!c->ced) {
-		logf_(c, d->dir, "CED tone");
+		logf_(c, d->dir, "tone CED (2100 Hz)");
 		c->ced = 1;
 	}
 }
@@ -920,7 +922,7 @@ struct umfax_g711call *umfax_g711call_new(const char *tiff_path)
 int umfax_g711call_packet(struct umfax_g711call *c, int dir, double t,
     const uint8_t *pkt, size_t len)
 {
-	if (c == NULL || dir < 0 || dir > 1 || pkt == NULL)
+	if (c == NULL || c->finished || dir < 0 || dir > 1 || pkt == NULL)
 		return -1;
 	if (!isfinite(t))
 		t = c->d[dir].t;
@@ -948,6 +950,7 @@ int umfax_g711call_finish(struct umfax_g711call *c, struct umfax_faxinfo *info)
 
 	if (c == NULL || info == NULL)
 		return -1;
+	c->finished = 1;
 	for (i = 0; i < 2; i++) {
 		struct dir *d = &c->d[i];
 
