@@ -17,16 +17,7 @@
 #include "tpkt.h"
 #include "udptl.h"
 
-/* The passive G.711 decoder lives in g711call.c (another module); until it
- * is in the tree the G.711 path is compiled out. */
-#if defined(__has_include)
-#if __has_include("g711call.c")
-#define HAVE_G711CALL 1
-#endif
-#endif
-#ifdef HAVE_G711CALL
 #include "g711call.h"
-#endif
 
 #define MAX_RECORDS   5000000
 #define MAX_DATA      ((size_t) 1 << 30)
@@ -111,7 +102,6 @@ struct cap {
 	const char *name;
 	char tmpdir[200];
 	int ntmp;
-	int warned_g711;
 };
 
 /* ---- growing arrays ---- */
@@ -541,6 +531,19 @@ static void attach_flows(struct cap *c, struct session *s)
 				hit = 1;
 		if (!hit)
 			continue;
+		/* Two SIP legs of one call (gateway and PBX side) can name the same
+		 * media: the first session that claimed a flow for this time keeps it. */
+		int taken = 0;
+		for (int k = 0; k < c->ns; k++) {
+			struct session *o = &c->s[k];
+			if (o == s || o->kind != s->kind || o->wend < s->wstart || o->wstart > s->wend)
+				continue;
+			for (int j = 0; j < o->nflows; j++)
+				if (o->flows[j] == fi)
+					taken = 1;
+		}
+		if (taken)
+			continue;
 		s->flows[s->nflows++] = fi;
 		f->claimed = 1;
 	}
@@ -773,7 +776,7 @@ static void fill_common(struct cap *c, struct session *s, struct result *res)
 		snprintf(fx->recipient, sizeof(fx->recipient), "%s", k->recipient);
 		snprintf(fx->um_context, sizeof(fx->um_context), "%s", k->um_context);
 	}
-	if (s->sender >= 0) {
+	if (s->sender >= 0 && s->kind != S_G711) {   /* G.711: both directions, sender unknown here */
 		struct flow *f = &c->f[s->sender];
 		endpoint(fx->sender, sizeof(fx->sender), f->ipver, f->src, f->sport);
 		endpoint(fx->receiver, sizeof(fx->receiver), f->ipver, f->dst, f->dport);
@@ -856,7 +859,6 @@ static void decode_session_t38(struct cap *c, int si)
 	}
 }
 
-#ifdef HAVE_G711CALL
 static void g711_frame(void *arg, int dir, double t, const char *text)
 {
 	struct framectx *fc = arg;
@@ -865,7 +867,6 @@ static void g711_frame(void *arg, int dir, double t, const char *text)
 	if (fc->c->o->frame_log)
 		fc->c->o->frame_log(fc->c->o->frame_arg, line);
 }
-#endif
 
 static void decode_session_g711(struct cap *c, int si)
 {
@@ -876,7 +877,6 @@ static void decode_session_g711(struct cap *c, int si)
 	fill_common(c, s, res);
 	res->fx.t38_version = -1;
 	res->fx.transport = s->sender >= 0 && c->f[s->sender].rtp_pt == 0 ? "g711-ulaw" : "g711-alaw";
-#ifdef HAVE_G711CALL
 	if (make_tmp(c, res->tiff, sizeof(res->tiff)) < 0) {
 		res->fx.info.status = UMFAX_FAX_ERROR;
 		return;
@@ -902,12 +902,6 @@ static void decode_session_g711(struct cap *c, int si)
 	if (umfax_g711call_finish(g, &res->fx.info) < 0)
 		res->fx.info.status = UMFAX_FAX_ERROR;
 	umfax_g711call_free(g);
-#else
-	res->is_fax = 0;
-	if (!c->warned_g711++)
-		umfax_log(LOG_WARNING, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
-		    "warning=\"G.711 streams found but this build has no G.711 decoder; they are skipped\"");
-#endif
 }
 
 static int cmp_start(const void *a, const void *b)
