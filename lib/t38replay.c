@@ -744,7 +744,7 @@ static int decode_t38(struct cap *c, struct session *s, int version, const char 
 	}
 	umfax_udptl_rx_flush(&rx);
 	if (s->kind == S_T38_UDP && (rx.bad || rx.lost || rx.from_fec))
-		umfax_log(LOG_INFO, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
+		umfax_log(log_frames ? LOG_INFO : LOG_DEBUG, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
 		    "udptl_packets=%ld not_udptl=%ld duplicates=%ld late=%ld from_redundancy=%ld from_fec=%ld lost=%ld",
 		    rx.packets, rx.bad, rx.dups, rx.late, rx.from_red, rx.from_fec, rx.lost);
 	int rc = umfax_t38dec_finish(dec, info);
