@@ -814,11 +814,7 @@ static void decode_session_t38(struct cap *c, int si)
 		version = c->o->t38_version;
 		res->fx.version_from = "option";
 	}
-	if (version >= 0 || s->kind == S_T38_TCP) {
-		if (version < 0) {
-			version = 0;
-			res->fx.version_from = "default";
-		}
+	if (version >= 0) {
 		decode_t38(c, s, version, res->tiff, &res->fx.info, c->o->frames);
 		res->fx.t38_version = version;
 		return;
