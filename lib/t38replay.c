@@ -566,9 +566,28 @@ static void content_sessions(struct cap *c)
 		if (!kind)
 			continue;
 		struct flow *rv = f->rev >= 0 ? &c->f[f->rev] : NULL;
-		struct session *s = new_session(c, kind, -1, f->first, f->last);
+		/* A SIP session of this kind that found no stream at its ports, at
+		 * the same time: the media went elsewhere (port-changing NAT, a far
+		 * end that kept the old port); give the stream that call. */
+		int call = -1, sv = -1, smd = 0, sfb = 0;
+		int nsess = c->ns;
+		for (int k = 0; k < nsess; k++) {
+			struct session *o = &c->s[k];
+			if (o->kind == kind && o->call >= 0 && o->nflows == 0 &&
+			    o->wstart - WINDOW_SLACK <= f->last && o->wend + WINDOW_SLACK >= f->first) {
+				call = o->call;
+				sv = o->version;
+				smd = o->max_datagram;
+				sfb = o->fill_bit_removal;
+				break;
+			}
+		}
+		struct session *s = new_session(c, kind, call, f->first, f->last);
 		if (!s)
 			return;
+		s->version = sv;
+		s->max_datagram = smd;
+		s->fill_bit_removal = sfb;
 		s->flows[s->nflows++] = fi;
 		f->claimed = 1;
 		if (rv && !rv->claimed && flow_fits(kind, rv)) {
@@ -931,8 +950,13 @@ static int report(struct cap *c, umfax_replay_fn *fn, void *arg)
 				struct session *o = &c->s[c->res[j].session];
 				if (j == i || s->call < 0 || o->call != s->call)
 					continue;
-				if (c->res[j].fx.info.pages > 0 || (j < i && c->res[j].is_fax))
-					skip = 1;
+				int i_audio = s->kind == S_G711, j_audio = o->kind == S_G711;
+				if (c->res[j].fx.info.pages > 0)
+					skip = 1;            /* the call has a fax with pages */
+				else if (c->res[j].is_fax && (i_audio && !j_audio))
+					skip = 1;            /* its T.38 part says more than its audio */
+				else if (c->res[j].is_fax && i_audio == j_audio && j < i)
+					skip = 1;            /* one empty report per call */
 			}
 			if (skip)
 				continue;
