@@ -360,8 +360,6 @@ static void sip_message(struct cap *c, double t, const struct umfax_sipmsg *m)
 	    strstr(m->content_type, "SDP")) && umfax_sdp_parse(m->body, m->body_len, &sdp) == 0;
 	if (!bye && !have_sdp)
 		return;
-	if (!have_sdp && !bye)
-		return;
 	if (grow((void **) &c->ev, &c->capev, c->nev + 1, sizeof(struct sdpev)) < 0)
 		return;
 	struct sdpev *e = &c->ev[c->nev++];
