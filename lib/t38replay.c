@@ -656,6 +656,7 @@ static void deliver_ifp(void *arg, uint16_t seq, const uint8_t *ifp, size_t len,
 struct framectx {
 	struct cap *c;
 	char who[2][80];
+	double t0;                /* G.711: the decoder reports capture times */
 };
 
 static void frame_line(void *arg, double t, int from_sender, const char *text)
@@ -876,7 +877,7 @@ static void g711_frame(void *arg, int dir, double t, const char *text)
 {
 	struct framectx *fc = arg;
 	char line[512];
-	snprintf(line, sizeof(line), "%8.3f dir%d     %s", t, dir, text);
+	snprintf(line, sizeof(line), "%8.3f %s  %s", t - fc->t0, fc->who[dir & 1], text);
 	if (fc->c->o->frame_log)
 		fc->c->o->frame_log(fc->c->o->frame_arg, line);
 }
@@ -900,9 +901,22 @@ static void decode_session_g711(struct cap *c, int si)
 		res->fx.info.status = UMFAX_FAX_ERROR;
 		return;
 	}
-	struct framectx fc = { .c = c };
-	if (c->o->frames)
+	struct framectx fc = { .c = c, .t0 = s->start };
+	if (c->o->frames) {
+		char line[512];
+		for (int k = 0; k < 2; k++) {
+			if (k < s->nflows) {
+				struct flow *f = &c->f[s->flows[k]];
+				endpoint(fc.who[k], sizeof(fc.who[k]), f->ipver, f->src, f->sport);
+			} else {
+				snprintf(fc.who[k], sizeof(fc.who[k]), "-");
+			}
+		}
+		snprintf(line, sizeof(line), "fax session: G.711 (%s), %s <-> %s%s%s", res->fx.transport,
+		    fc.who[0], fc.who[1], s->call >= 0 ? ", call " : "", s->call >= 0 ? c->calls[s->call].call_id : "");
+		c->o->frame_log(c->o->frame_arg, line);
 		umfax_g711call_set_frame_log(g, g711_frame, &fc);
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct rec *r = &c->r[i];
 		if (!in_window(s, r->t))
