@@ -99,6 +99,9 @@ struct umfax_g711call {
 	t4_rx_state_t *t4;
 	int t4_failed;
 	int page_open;
+	int page_data_done;       /* non-ECM: page data ended (RTC or carrier) */
+	int page_cut;             /* non-ECM: ended without RTC */
+	int pages_rejected;       /* non-ECM pages answered with RTN/PIN */
 	int page_broken;          /* T.6 data lost: rest of the page dropped */
 	int pages;
 	int first_width, first_length;
@@ -268,6 +271,29 @@ static void page_end(struct umfax_g711call *c, int cut)
 	c->t_end = c->d[c->sender >= 0 ? c->sender : 0].t;
 	logf_(c, c->sender, "page %d %dx%d, %d bad rows%s", c->pages, st.width, st.length,
 	    st.bad_rows, cut ? ", cut short" : "");
+}
+
+/* A non-ECM page begins.  The page before it ends here if no answer to
+ * it was heard; the page is kept: it was received. */
+static void nonecm_page_begin(struct umfax_g711call *c)
+{
+	if (c->page_open)
+		page_end(c, c->page_cut);
+	if (page_start(c) == 0) {
+		c->page_data_done = 0;
+		c->page_cut = 0;
+	}
+}
+
+/* The data of a non-ECM page ended; it is written when the receiver
+ * answers MCF/RTP, or dropped when it answers RTN (the sender then
+ * retrains and may send it again), as the recorded receiver did. */
+static void nonecm_data_end(struct umfax_g711call *c, int cut)
+{
+	if (!c->page_open || c->page_data_done)
+		return;
+	c->page_data_done = 1;
+	c->page_cut = cut;
 }
 
 /* ---- ECM blocks ----------------------------------------------------------- */
@@ -452,8 +478,7 @@ static void burst_start(struct dir *d)
 		else
 			hdlc_rx_restart(d->ecm);
 	} else {
-		page_end(c, 1);
-		page_start(c);
+		nonecm_page_begin(c);
 	}
 }
 
@@ -464,8 +489,8 @@ static void burst_end(struct dir *d)
 	if (!d->trained)
 		return;
 	d->trained = 0;
-	if (!c->ecm && !d->burst_is_tcf && c->page_open)
-		page_end(c, 1);
+	if (!c->ecm && !d->burst_is_tcf)
+		nonecm_data_end(c, 1);
 	d->burst_is_tcf = 0;
 }
 
@@ -492,9 +517,9 @@ static void fast_put_bit(void *user, int bit)
 	if (c->ecm) {
 		if (d->ecm != NULL)
 			hdlc_rx_put_bit(d->ecm, bit);
-	} else if (c->page_open) {
+	} else if (c->page_open && !c->page_data_done) {
 		if (t4_rx_put_bit(c->t4, bit))
-			page_end(c, 0);
+			nonecm_data_end(c, 0);
 	}
 }
 
@@ -588,6 +613,8 @@ static void post_page_response(struct umfax_g711call *c, int dir, int fcf)
 			c->confirmed_last = 1;
 		return;
 	}
+	if (c->page_open && !c->ecm)
+		page_end(c, c->page_cut);
 	if (fcf == T30_MCF && (c->last_post == T30_EOP || c->last_post == T30_PRI_EOP))
 		c->confirmed_last = 1;
 }
@@ -651,7 +678,7 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 	}
 	case T30_DCS:
 		if (c->page_open && !c->ecm)
-			page_end(c, 1);
+			page_end(c, c->page_cut);
 		decode_dcs(c, dir, msg, len);
 		c->phase = PH_TCF;
 		c->bursts_since_dcs = 0;
@@ -684,8 +711,8 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		break;
 	case T30_MPS: case T30_EOP: case T30_EOM:
 	case T30_PRI_MPS: case T30_PRI_EOP: case T30_PRI_EOM:
-		if (c->page_open && !c->ecm)
-			page_end(c, 1);
+		if (!c->ecm)
+			nonecm_data_end(c, 1);
 		c->last_post = fcf;
 		c->confirmed_last = 0;
 		break;
@@ -723,6 +750,12 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		break;
 	case T30_RTN:
 	case T30_PIN:
+		if (answer_ok && c->page_open && !c->ecm) {
+			/* The next t4_rx_start_page drops its rows. */
+			c->page_open = 0;
+			c->pages_rejected++;
+			snprintf(extra, sizeof(extra), " (page rejected by the receiver, not kept)");
+		}
 		break;
 	case T30_PPR: {
 		int miss = 0;
@@ -962,7 +995,7 @@ int umfax_g711call_finish(struct umfax_g711call *c, struct umfax_faxinfo *info)
 	if (c->ecm && (c->cur.frames > 0 || c->cur.pps || c->have_prev))
 		ecm_commit(c);
 	if (c->page_open)
-		page_end(c, 1);
+		page_end(c, c->ecm ? 1 : c->page_cut);
 	if (c->t4 != NULL) {
 		if (t4_rx_free(c->t4) < 0)
 			rc = -1;
