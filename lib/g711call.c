@@ -412,8 +412,14 @@ static int ecm_pps(struct umfax_g711call *c, int fcf2, int page, int block, int 
 		block_reset(&c->cur);
 		return 0;
 	}
+	/* After a retransmission the frame count is that of the burst, not
+	 * of the block: the block has as many frames as its first PPS said. */
+	if (c->cur.pps && c->cur.page == page && c->cur.block == block && c->cur.count > count)
+		count = c->cur.count;
 	if (c->have_prev) {
 		if (c->prev.page == page && c->prev.block == block) {
+			if (c->prev.count > count)
+				count = c->prev.count;
 			/* The frames since were a retransmission: merge. */
 			for (i = 0; i < ECM_MAX_FRAMES; i++) {
 				if (c->cur.len[i] < 0 && c->prev.len[i] >= 0) {
@@ -760,14 +766,11 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 	case T30_PPR: {
 		int miss = 0;
 
-		for (i = 3; i < len && i < 3 + 32; i++) {
-			uint8_t b = msg[i];
-
-			while (b) {
-				miss += b & 1;
-				b >>= 1;
-			}
-		}
+		/* Bit map of the 256 frames, 1 = send again; count those of
+		 * this block. */
+		for (i = 0; i < 256 && 3 + i / 8 < len; i++)
+			if (i < (c->cur.pps ? c->cur.count : 256) && (msg[3 + i / 8] >> (i % 8)) & 1)
+				miss++;
 		if (answer_ok)
 			c->ppr_heard = 1;
 		snprintf(extra, sizeof(extra), " %d frames to resend", miss);
