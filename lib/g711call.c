@@ -692,7 +692,8 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		snprintf(extra, sizeof(extra), " %s %d%s %s %dx%d %s", fast_name(c->fast), c->bit_rate,
 		    c->ecm ? " ECM" : "",
 		    c->y_ppm == T4_Y_RESOLUTION_STANDARD ? "standard" :
-		    c->y_ppm == T4_Y_RESOLUTION_FINE ? "fine" : "superfine",
+		    c->y_ppm == T4_Y_RESOLUTION_FINE ? "fine" :
+		    c->y_ppm == T4_Y_RESOLUTION_SUPERFINE ? "superfine" : "high",
 		    ppm_to_dpi(c->x_ppm), ppm_to_dpi(c->y_ppm), enc_name(c->encoding));
 		break;
 	case T30_CTC:

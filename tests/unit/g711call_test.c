@@ -19,7 +19,7 @@
 
 struct scenario {
 	const char *name;
-	const char *chart;        /* under data/tiff/itu */
+	const char *chart;        /* under data/tiff */
 	int ecm;
 	int modems;               /* T30_SUPPORT_* offered by the receiver */
 	double damage_at;         /* seconds into the call, 0 = none */
@@ -32,18 +32,24 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{ "ECM V.17, clean line", "itu1.tif", 1, T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, -1 },
-	{ "ECM V.17, 0.4 s dropout mid-page: PPR and retransmission", "itu1.tif", 1,
+	{ "ECM V.17, clean line", "itu/itu1.tif", 1, T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, -1 },
+	{ "ECM V.17, 0.4 s dropout mid-page: PPR and retransmission", "itu/itu1.tif", 1,
 	  T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER, 16.0, 0.4, "PPR", 0, UMFAX_FAX_COMPLETE, -1 },
-	{ "ECM V.29, two dropouts", "itu2.tif", 1, T30_SUPPORT_V29 | T30_SUPPORT_V27TER, 15.0, 0.3, "PPR", 0, UMFAX_FAX_COMPLETE, -1 },
+	{ "ECM V.29, two dropouts", "itu/itu2.tif", 1, T30_SUPPORT_V29 | T30_SUPPORT_V27TER, 15.0, 0.3, "PPR", 0, UMFAX_FAX_COMPLETE, -1 },
 	/* The receiver keeps the cut page and confirms it; rows were damaged,
 	 * so the decoder calls the fax incomplete. */
-	{ "non-ECM V.17, dropout: page cut short, kept by the receiver", "itu1.tif", 0,
+	{ "non-ECM V.17, dropout: page cut short, kept by the receiver", "itu/itu1.tif", 0,
 	  T30_SUPPORT_V17, 14.0, 3.0, NULL, 0, UMFAX_FAX_INCOMPLETE, -1 },
-	{ "ECM V.17, 3 pages, dropout on page 2", "itutests.tif", 1,
+	{ "ECM V.17, 3 pages, dropout on page 2", "itu/itutests.tif", 1,
 	  T30_SUPPORT_V17, 45.0, 0.5, "PPR", 0, UMFAX_FAX_COMPLETE, 2 },
-	{ "non-ECM V.29, 2 pages", "itutests.tif", 0, T30_SUPPORT_V29, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, 1 },
-	{ "non-ECM V.27ter, clean", "itu3.tif", 0, T30_SUPPORT_V27TER, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, -1 },
+	{ "non-ECM V.29, 2 pages", "itu/itutests.tif", 0, T30_SUPPORT_V29, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, 1 },
+	{ "ECM V.17, superfine B4", "generated/R8_154_B4.tif", 1, T30_SUPPORT_V17, 0, 0, NULL, 0,
+	  UMFAX_FAX_COMPLETE, -1 },
+	{ "non-ECM V.17, R16 superfine A4", "generated/R16_154_A4.tif", 0, T30_SUPPORT_V17, 0, 0, NULL, 0,
+	  UMFAX_FAX_COMPLETE, -1 },
+	{ "ECM V.17, 300x300 A3", "generated/R300_300_A3.tif", 1, T30_SUPPORT_V17, 0, 0, NULL, 0,
+	  UMFAX_FAX_COMPLETE, -1 },
+	{ "non-ECM V.27ter, clean", "itu/itu3.tif", 0, T30_SUPPORT_V27TER, 0, 0, NULL, 0, UMFAX_FAX_COMPLETE, -1 },
 };
 
 struct logcount {
@@ -169,7 +175,7 @@ static void run(const struct scenario *sc, const char *shared)
 	int step, tail = -1, i;
 	uint16_t seq = 0;
 
-	snprintf(chart, sizeof(chart), "%s/data/tiff/itu/%s", shared, sc->chart);
+	snprintf(chart, sizeof(chart), "%s/data/tiff/%s", shared, sc->chart);
 	snprintf(rxpath, sizeof(rxpath), "/tmp/g711call_test.%ld.rx.tif", (long) getpid());
 	snprintf(ours, sizeof(ours), "/tmp/g711call_test.%ld.ours.tif", (long) getpid());
 	if (access(chart, R_OK) != 0) {
@@ -189,6 +195,16 @@ static void run(const struct scenario *sc, const char *shared)
 	t30_set_ecm_capability(ts, sc->ecm);
 	t30_set_ecm_capability(tr, sc->ecm);
 	t30_set_supported_modems(tr, sc->modems);
+	for (i = 0; i < 2; i++) {
+		t30_state_t *t30 = i ? tr : ts;
+
+		t30_set_supported_resolutions(t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION
+		    | T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION
+		    | T30_SUPPORT_300_300_RESOLUTION);
+		t30_set_supported_image_sizes(t30, T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH
+		    | T30_SUPPORT_UNLIMITED_LENGTH | T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH
+		    | T30_SUPPORT_303MM_WIDTH);
+	}
 	if (sc->ecm)
 		t30_set_supported_compressions(tr, T30_SUPPORT_T4_1D_COMPRESSION
 		    | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
