@@ -23,6 +23,7 @@
 
 #define RATE 8000
 #define CHUNK 160
+#define FAST_STEP 40              /* samples per fast-modem call */
 #define SILENCE_FED (2 * RATE)     /* of a long silence, this much is fed */
 #define ECM_MAX_FRAMES 256
 #define ECM_MAX_OCTETS 256
@@ -56,6 +57,10 @@ struct dir {
 	v17_rx_state_t *v17;
 	hdlc_rx_state_t *ecm;
 	int trained;              /* fast modem trained, burst in progress */
+	int rate;                 /* of the fast modem */
+	int retrain;              /* training failed: restart the modem */
+	int v17_can_short;        /* V.17 trained since the DCS: short train possible */
+	int v17_short;            /* the V.17 receiver expects a short train */
 	int burst_is_tcf;
 	double t;                 /* capture time of the packet being played */
 	unsigned long long samples;
@@ -508,7 +513,16 @@ static void fast_put_bit(void *user, int bit)
 	if (bit < 0) {
 		switch (bit) {
 		case SIG_STATUS_TRAINING_SUCCEEDED:
+			if (d->fast == FAST_V17)
+				d->v17_can_short = 1;
 			burst_start(d);
+			break;
+		case SIG_STATUS_TRAINING_FAILED:
+			/* Often an echo of the other side's V.21 in front of the
+			 * training: try again at once rather than waiting for
+			 * the carrier to drop, which may not happen before the
+			 * real training has gone by. */
+			d->retrain = 1;
 			break;
 		case SIG_STATUS_CARRIER_DOWN:
 			burst_end(d);
@@ -534,6 +548,10 @@ static void fast_start(struct dir *d, int fast, int rate)
 	d->trained = 0;
 	d->burst_is_tcf = 0;
 	d->fast = fast;
+	d->rate = rate;
+	d->retrain = 0;
+	d->v17_can_short = 0;
+	d->v17_short = 0;
 	switch (fast) {
 	case FAST_V27TER:
 		if (d->v27 == NULL)
@@ -552,6 +570,25 @@ static void fast_start(struct dir *d, int fast, int rate)
 			d->v17 = v17_rx_init(NULL, rate, fast_put_bit, d);
 		else
 			v17_rx_restart(d->v17, rate, FALSE);
+		break;
+	}
+}
+
+/* Restart the fast receiver after a failed training (V.17: with a short
+ * train once it has trained since the DCS). */
+static void fast_retrain(struct dir *d)
+{
+	d->retrain = 0;
+	switch (d->fast) {
+	case FAST_V27TER:
+		v27ter_rx_restart(d->v27, d->rate, FALSE);
+		break;
+	case FAST_V29:
+		v29_rx_restart(d->v29, d->rate, FALSE);
+		break;
+	case FAST_V17:
+		d->v17_short = d->v17_can_short;
+		v17_rx_restart(d->v17, d->rate, d->v17_short);
 		break;
 	}
 }
@@ -815,6 +852,14 @@ static void v21_frame(void *user, const uint8_t *msg, int len, int ok)
 	d->recent[k].t = d->t;
 	d->recent[k].len = len;
 	memcpy(d->recent[k].msg, msg, (size_t) (len < ECHO_BYTES ? len : ECHO_BYTES));
+	if (d->trained) {
+		/* The fast modem "trained" on this V.21 signal: not a burst. */
+		if (d->c->bursts_since_dcs > 0)
+			d->c->bursts_since_dcs--;
+		d->burst_is_tcf = 1;      /* nothing more goes to T.4 */
+		burst_end(d);
+		d->retrain = 1;
+	}
 	process_frame(d->c, d->dir, msg, len);
 }
 
@@ -822,9 +867,9 @@ static void v21_put_bit(void *user, int bit)
 {
 	struct dir *d = user;
 
-	/* While the fast modem carries data, V.21 hears only noise. */
-	if (bit >= 0 && d->trained)
-		return;
+	/* Always listened to: the CRC keeps noise out, and a V.21 frame
+	 * heard while the fast modem claims to be trained shows that its
+	 * training was false. */
 	hdlc_rx_put_bit(d->v21, bit);
 }
 
@@ -860,10 +905,21 @@ static void feed(struct dir *d, const int16_t *amp, int n)
 		modem_connect_tones_rx(d->cng, amp, n);
 		modem_connect_tones_rx(d->ced, amp, n);
 	}
-	switch (d->fast) {
-	case FAST_V27TER: v27ter_rx(d->v27, amp, n); break;
-	case FAST_V29: v29_rx(d->v29, amp, n); break;
-	case FAST_V17: v17_rx(d->v17, amp, n); break;
+	if (d->fast != FAST_NONE) {
+		int off, k;
+
+		/* In small steps, so a restart after a failed training loses
+		 * little of what follows. */
+		for (off = 0; off < n; off += k) {
+			k = n - off < FAST_STEP ? n - off : FAST_STEP;
+			switch (d->fast) {
+			case FAST_V27TER: v27ter_rx(d->v27, amp + off, k); break;
+			case FAST_V29: v29_rx(d->v29, amp + off, k); break;
+			case FAST_V17: v17_rx(d->v17, amp + off, k); break;
+			}
+			if (d->retrain)
+				fast_retrain(d);
+		}
 	}
 	d->samples += (unsigned long long) n;
 }
