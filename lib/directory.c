@@ -1540,7 +1540,13 @@ nextline:;
 static void ix_prefetch(const struct umfax_dir_index *ix, int kind, unsigned dp,
     const char *key, size_t n)
 {
-	__builtin_prefetch(&ix->t[hkey(kind, dp, key, n) & ix->mask], 1);
+	const struct ent *e = &ix->t[hkey(kind, dp, key, n) & ix->mask];
+#if defined(__x86_64__) || defined(__i386__)
+	/* GCC drops a __builtin_prefetch whose result nothing uses */
+	__asm__ volatile("prefetcht0 %0" : : "m"(*e));
+#else
+	__builtin_prefetch(e, 0);
+#endif
 }
 
 static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m)
@@ -1663,7 +1669,7 @@ static void link_all(struct pctx *c)
 		else if (!(m->policy = umfax_dir_policy(d, po->link)))
 			diag(c, 1, po->line[MB_POLICY], "mailbox %s: policy \"%s\" is not defined", m->alias, po->link);
 	}
-	enum { WIN = 64 };
+	enum { WIN = 32 };
 	for (size_t base = 0; base < d->nmailboxes; base += WIN) {
 		size_t end = base + WIN < d->nmailboxes ? base + WIN : d->nmailboxes;
 		for (size_t i = base; i < end; i++)
@@ -1732,6 +1738,22 @@ static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t
 	if (memchr(text, '\0', len)) {
 		diag(&c, 1, 0, "file contains a NUL byte");
 	} else {
+		/* size the mailbox array once: a count of the word is enough */
+		size_t nmb = 0;
+		for (const char *q = text; (q = memmem(q, len - (size_t)(q - text), "mailbox", 7)); q += 7)
+			nmb++;
+		if (nmb > 16) {
+			size_t nc = 0, sc = 0;
+			if (grow((void **)&d->mailboxes, &nc, nmb, sizeof *d->mailboxes) == 0 &&
+			    grow((void **)&c.pm, &sc, nc, sizeof *c.pm) == 0)
+				c.capm = nc;
+			else {
+				free(c.pm);
+				c.pm = NULL;
+				free(d->mailboxes);
+				d->mailboxes = NULL;
+			}
+		}
 		parse_lines(&c, text, len);
 		link_all(&c);
 	}
