@@ -183,9 +183,9 @@ utf8_len(const unsigned char *p, size_t n)
 	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff))
 	    || (c >= 0xd800 && c <= 0xdfff))
 		return 0;
-	/* C1 controls (U+0080..U+009F) are control characters too. */
+	/* C1 controls (U+0080..U+009F) are control characters: -2 says "drop". */
 	if (c >= 0x80 && c <= 0x9f)
-		return 0;
+		return (size_t)-2;
 	return len;
 }
 
@@ -212,6 +212,10 @@ umfax_job_clean(char *dst, size_t n, const char *src, size_t srclen)
 			continue;
 		}
 		l = utf8_len(p, (size_t)(end - p));
+		if (l == (size_t)-2) {
+			p += 2;
+			continue;
+		}
 		if (l == 0) {
 			if (o + 1 >= n)
 				break;
