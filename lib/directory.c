@@ -342,6 +342,18 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
+/* Copy SRC into DST (size N) for a message in double quotes: control
+ * bytes become '?', '"' becomes '\'', cut at N-1 bytes. */
+static void printable(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+	for (; *src && o + 1 < n; src++) {
+		unsigned char c = (unsigned char)*src;
+		dst[o++] = c < ' ' || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
+	}
+	dst[o] = '\0';
+}
+
 /* ---- gateways ------------------------------------------------------------------ */
 
 static int pton_any(const char *s, size_t n, int *fam, unsigned char out[16])
@@ -1033,7 +1045,7 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 		for (int i = 0; i < 4; i++) {
 			if (vals[i] && *vals[i]) {
 				char qv[160];
-				umfax_log_quote(qv, sizeof qv, vals[i]);
+				printable(qv, sizeof qv, vals[i]);
 				appendf(r->reason, sizeof r->reason, "%s %s \"%s\"", any ? "," : "", names[i], qv);
 				any = 1;
 			}
@@ -1125,7 +1137,7 @@ static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 		c->d->diag(c->d->diag_arg, error ? "error" : "warning", msg);
 	} else if (!error) {
 		char qv[1100];
-		umfax_log(LOG_WARNING, NULL, NULL, "directory warning=\"%s\"",
+		umfax_log(LOG_WARNING, NULL, NULL, "directory=warning warning=%s",
 		    umfax_log_quote(qv, sizeof qv, msg));
 	}
 }

@@ -421,6 +421,10 @@ static void remove_block(struct doc *d, size_t bi)
 			prev = &d->b[i];
 			break;
 		}
+	int last_live = 1;
+	for (size_t i = bi + 1; i < d->nb; i++)
+		if (!d->b[i].deleted)
+			last_live = 0;
 	if (prev) {
 		size_t min = prev->kind >= 0 ? last_field(prev) + 1 : 0;
 		if (prev->kind >= 0 && min < 1)
@@ -440,6 +444,11 @@ static void remove_block(struct doc *d, size_t bi)
 		k = b->nl;
 	else if (prev && prev->nl && is_blank(&prev->l[prev->nl - 1]) && k < b->nl && is_blank(&b->l[k]))
 		k++;
+	/* the last object gone: the blank line that separated it goes too */
+	if (last_live && k == b->nl && prev && prev->nl > 1 && is_blank(&prev->l[prev->nl - 1])) {
+		free(prev->l[prev->nl - 1].own);
+		prev->nl--;
+	}
 	/* the lines kept move to the end of the block before (the text before
 	 * the first object, block 0, is never removed, so there is one) */
 	for (size_t i = 0; i < b->nl; i++) {
