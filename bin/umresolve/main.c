@@ -126,6 +126,8 @@ int main(int argc, char **argv)
 		}
 	}
 	umfax_stage_config(&o);
+	if (!c.path && getenv("UMFAX_DIRECTORY") && *getenv("UMFAX_DIRECTORY"))
+		c.path = getenv("UMFAX_DIRECTORY");
 	if (optind < argc) {
 		if (o.mode != UMFAX_MODE_FILTER) {
 			fprintf(stderr, "umresolve: -q and -j do not go with a command\n");
