@@ -13,6 +13,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "conf.h"
 #include "directory.h"
@@ -1109,6 +1112,7 @@ struct pctx {
 	char *err;
 	size_t errlen;
 	int nerr;
+	int ctl;                   /* the text has control bytes: check each line */
 	size_t capd, capp, capm;
 	struct pobj *pd, *pp, *pm;
 };
@@ -1413,12 +1417,18 @@ static int add_obj(struct pctx *c, int kind, const char *name, int line, size_t 
 	return 0;
 }
 
+/* A (N bytes) equals the lower-case word B (at least N bytes), any case. */
+static int eqi(const char *a, const char *b, size_t n)
+{
+	return memcmp(a, b, n) == 0 || strncasecmp(a, b, n) == 0;
+}
+
 static int field_index(int kind, const char *name, size_t n)
 {
 	const char *const *t = kind == O_DIALPLAN ? dp_fields : kind == O_POLICY ? po_fields : mb_fields;
 	for (int i = 0; t[i]; i++)
-		if (lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
-		    strncasecmp(t[i], name, n) == 0 && t[i][n] == '\0')
+		if (n && lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
+		    strlen(t[i]) == n && eqi(name, t[i], n))
 			return i;
 	return -1;
 }
@@ -1457,7 +1467,7 @@ static void parse_lines(struct pctx *c, char *buf, size_t len)
 			s++;
 		if (s == le || *s == '#')
 			continue;
-		for (const char *q = s; q < le; q++) {
+		for (const char *q = s; c->ctl && q < le; q++) {
 			if ((unsigned char)*q < ' ' && *q != '\t') {
 				diag(c, 1, line, "control character 0x%02x in line", (unsigned char)*q);
 				goto nextline;
@@ -1467,9 +1477,9 @@ static void parse_lines(struct pctx *c, char *buf, size_t len)
 			/* object header: "dialplan NAME" */
 			size_t kl = span_until(s, le, " \t");
 			int k = O_NONE;
-			if (kl == 8 && strncasecmp(s, "dialplan", 8) == 0) k = O_DIALPLAN;
-			else if (kl == 6 && strncasecmp(s, "policy", 6) == 0) k = O_POLICY;
-			else if (kl == 7 && strncasecmp(s, "mailbox", 7) == 0) k = O_MAILBOX;
+			if (kl == 8 && eqi(s, "dialplan", 8)) k = O_DIALPLAN;
+			else if (kl == 6 && eqi(s, "policy", 6)) k = O_POLICY;
+			else if (kl == 7 && eqi(s, "mailbox", 7)) k = O_MAILBOX;
 			if (k == O_NONE) {
 				if (memchr(s, '=', (size_t)(le - s)))
 					diag(c, 1, line, "field \"%.*s\" is not indented under a dialplan, policy or mailbox line",
@@ -1722,6 +1732,30 @@ void umfax_dir_release(struct umfax_dir *d)
 	dir_clear(d);
 }
 
+/* 1 if BUF has a byte < 0x20 other than TAB and LF (then every line is
+ * checked).  16 bytes at a time where SSE2 is there: it reads every byte of
+ * a big directory. */
+static int has_control(const char *buf, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lim = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+		__m128i ok = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf));
+		if (_mm_movemask_epi8(_mm_andnot_si128(ok, ctl)))
+			return 1;
+	}
+#endif
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (ch < 0x20 && ch != '\t' && ch != '\n')
+			return 1;
+	}
+	return 0;
+}
+
 /* Parse TEXT (LEN bytes, malloc'd, TEXT[LEN] writable), which D then owns. */
 static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t len,
     char *err, size_t errlen)
@@ -1766,6 +1800,9 @@ static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t
 				d->mailboxes = NULL;
 			}
 		}
+		/* one branch-free pass finds whether any line needs the
+		 * control-byte check (any byte < 0x20 but TAB and LF) */
+		c.ctl = has_control(text, len);
 		parse_lines(&c, text, len);
 		link_all(&c);
 	}
