@@ -760,10 +760,14 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 				continue;
 			const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
 			if (en && ent_val(en) >= 0) {
-				if (ext && extn)
-					snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
-				if (matched && mn)
-					snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
+				if (ext && extn > k) {
+					memcpy(ext, digits + nd - k, k);
+					ext[k] = '\0';
+				}
+				if (matched && mn > k) {
+					memcpy(matched, digits + nd - k, k);
+					matched[k] = '\0';
+				}
 				return &d->mailboxes[ent_val(en)];
 			}
 		}
@@ -990,7 +994,15 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 	const struct umfax_dialplan *only = NULL;
 	const char *st[MAX_ENTRIES];
 	size_t ln[MAX_ENTRIES], n;
-	memset(r, 0, sizeof *r);
+	/* not a memset of the whole result: the strings need only their NUL */
+	r->verdict = UMFAX_DIR_NOT_FOUND;
+	r->denied = 0;
+	r->mailbox = NULL;
+	r->policy = NULL;
+	r->dialplan = NULL;
+	r->fax_uri = NULL;
+	r->source = NULL;
+	r->matched[0] = r->extension[0] = r->reason[0] = '\0';
 	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
 		r->verdict = UMFAX_DIR_NOT_FOUND;
 		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
@@ -1784,24 +1796,21 @@ static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t
 	if (memchr(text, '\0', len)) {
 		diag(&c, 1, 0, "file contains a NUL byte");
 	} else {
-		/* size the mailbox array once: a count of the word is enough */
-		size_t nmb = 0;
-		for (const char *q = text; (q = memmem(q, len - (size_t)(q - text), "mailbox", 7)); q += 7)
-			nmb++;
-		if (nmb > 16) {
-			size_t nc = 0, sc = 0;
-			if (grow((void **)&d->mailboxes, &nc, nmb, sizeof *d->mailboxes) == 0 &&
-			    grow((void **)&c.pm, &sc, nc, sizeof *c.pm) == 0)
-				c.capm = nc;
-			else {
+		/* size the mailbox array once, from the file size (a mailbox
+		 * takes at least ~60 bytes); pages never used are never touched */
+		size_t nmb = len / 48 + 16;
+		if (nmb > 64) {
+			d->mailboxes = malloc(nmb * sizeof *d->mailboxes);
+			c.pm = malloc(nmb * sizeof *c.pm);
+			if (d->mailboxes && c.pm) {
+				c.capm = nmb;
+			} else {
 				free(c.pm);
 				c.pm = NULL;
 				free(d->mailboxes);
 				d->mailboxes = NULL;
 			}
 		}
-		/* one branch-free pass finds whether any line needs the
-		 * control-byte check (any byte < 0x20 but TAB and LF) */
 		c.ctl = has_control(text, len);
 		parse_lines(&c, text, len);
 		link_all(&c);
