@@ -833,6 +833,10 @@ static void test_apply(void)
 	T_CHECK(umfax_dirfile_apply(path, &c3, 1, 5, err, sizeof err) == 0, "%s", err);
 	T_CHECK(umfax_dir_reload(&d, err, sizeof err) == 1, "reloaded: %s", err);
 	T_CHECK(umfax_dir_mailbox(&d, "tony")->fax_enabled == 0, "new value");
+	/* the index of the reloaded directory (extensions check the dial plan
+	 * through the mailbox arrays) */
+	T_CHECK(umfax_dir_lookup(&d, NULL, "4321", NULL, 0) == umfax_dir_mailbox(&d, "tony"), "ext after reload");
+	T_CHECK(umfax_dir_lookup(&d, "dp", "14255515514", NULL, 0) == umfax_dir_mailbox(&d, "u5_14"), "ext after reload");
 	fp = fopen(path, "a");
 	T_CHECK(fp && fputs("garbage\n", fp) >= 0 && fclose(fp) == 0, "break it");
 	T_CHECK(umfax_dir_reload(&d, err, sizeof err) == -1 && strstr(err, "garbage"), "%s", err);
