@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -739,6 +740,16 @@ int umfax_dirfile_apply(const char *path, const struct umfax_dirchange *ch, size
 
 	if (err && errlen)
 		err[0] = '\0';
+	/* a symbolic link stays one: the file it points to is replaced */
+	char real[PATH_MAX];
+	struct stat lst;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if (!realpath(path, real)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return EX_NOINPUT;
+		}
+		path = real;
+	}
 	int lfd = lock_file(path, lock_timeout, err, errlen);
 	if (lfd < 0)
 		return -lfd;

@@ -788,6 +788,24 @@ static void test_apply(void)
 	T_CHECK(now && strcmp(now, "dialplan dp\n    extension-digits = 5\n") == 0, "%s", now);
 	free(now);
 
+	/* a symbolic link to the directory stays a link; its target changes */
+	{
+		char link[300], target[300];
+		snprintf(target, sizeof target, "%s/real.conf", dir);
+		snprintf(link, sizeof link, "%s/link.conf", dir);
+		fp = fopen(target, "w");
+		T_CHECK(fp && fputs("dialplan dp\n  extension-digits = 4\n", fp) >= 0 && fclose(fp) == 0, "target");
+		T_CHECK(symlink("real.conf", link) == 0, "symlink");
+		const char *ff[] = { "fax-enabled=false" };
+		struct umfax_dirchange cl = { UMFAX_DIROP_SET, UMFAX_DIRKIND_DIALPLAN, "dp", ff, 1 };
+		T_CHECK(umfax_dirfile_apply(link, &cl, 1, 5, err, sizeof err) == 0, "%s", err);
+		struct stat ls;
+		T_CHECK(lstat(link, &ls) == 0 && S_ISLNK(ls.st_mode), "still a link");
+		now = readfile(target);
+		T_CHECK(now && strstr(now, "fax-enabled = false"), "target changed: %s", now);
+		free(now);
+	}
+
 	/* concurrent writers: 6 processes x 15 new mailboxes, nothing lost */
 	enum { NPROC = 6, NEACH = 15 };
 	pid_t pids[NPROC];
