@@ -1118,16 +1118,28 @@ struct pobj {
 	const char *link;          /* policy: dial plan name; mailbox: policy name */
 };
 
+/* Messages are kept and given out sorted by line at the end of a load, so
+ * that an administrator reads them in file order. */
+struct dmsg {
+	int line, error, seq;
+	char *msg;
+};
+
+#define MAX_KEPT (MAX_ERRORS + 50)
+
 struct pctx {
 	struct umfax_dir *d;
 	const char *name;
 	char *err;
 	size_t errlen;
-	int nerr;
+	int nerr, errline;
+	struct dmsg kept[MAX_KEPT];
+	int nkept, dropped;
 	int ctl;                   /* the text has control bytes: check each line */
 	size_t capd, capp, capm;
 	struct pobj *pd, *pp, *pm;
 };
+
 
 static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -1141,21 +1153,60 @@ static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	vsnprintf(msg + o, sizeof msg - (size_t)o, fmt, ap);
 	va_end(ap);
 	if (error) {
-		if (c->nerr == 0 && c->err && c->errlen)
+		/* ERR: the error of the lowest line */
+		if ((c->nerr == 0 || line < c->errline) && c->err && c->errlen) {
 			cpy(c->err, c->errlen, msg);
+			c->errline = line;
+		}
 		c->nerr++;
-		if (c->nerr > MAX_ERRORS)
-			return;
 	} else {
 		c->d->nwarnings++;
 	}
-	if (c->d->diag) {
-		c->d->diag(c->d->diag_arg, error ? "error" : "warning", msg);
-	} else if (!error) {
-		char qv[1100];
-		umfax_log(LOG_WARNING, NULL, NULL, "directory=warning warning=%s",
-		    umfax_log_quote(qv, sizeof qv, msg));
+	if (c->nkept < MAX_KEPT) {
+		char *m = strdup(msg);
+		if (m) {
+			c->kept[c->nkept].line = line;
+			c->kept[c->nkept].error = error;
+			c->kept[c->nkept].seq = c->nkept;
+			c->kept[c->nkept].msg = m;
+			c->nkept++;
+		}
+	} else {
+		c->dropped++;
 	}
+}
+
+static int dmsg_cmp(const void *a, const void *b)
+{
+	const struct dmsg *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Give the kept messages out in line order: to d->diag, or warnings to the
+ * log when there is none. */
+static void diag_flush(struct pctx *c)
+{
+	struct umfax_dir *d = c->d;
+	qsort(c->kept, c->nkept, sizeof c->kept[0], dmsg_cmp);
+	for (int i = 0; i < c->nkept; i++) {
+		const struct dmsg *m = &c->kept[i];
+		if (d->diag) {
+			d->diag(d->diag_arg, m->error ? "error" : "warning", m->msg);
+		} else if (!m->error) {
+			char qv[1100];
+			umfax_log(LOG_WARNING, NULL, NULL, "directory=warning warning=%s",
+			    umfax_log_quote(qv, sizeof qv, m->msg));
+		}
+		free(m->msg);
+	}
+	if (c->dropped && d->diag) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%s: %d more errors and warnings not shown", c->name, c->dropped);
+		d->diag(d->diag_arg, "error", msg);
+	}
+	c->nkept = 0;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -1818,12 +1869,8 @@ static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t
 	free(c.pd);
 	free(c.pp);
 	free(c.pm);
+	diag_flush(&c);
 	if (c.nerr) {
-		if (c.nerr > MAX_ERRORS && d->diag) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "%s: %d more errors not shown", c.name, c.nerr - MAX_ERRORS);
-			d->diag(d->diag_arg, "error", msg);
-		}
 		umfax_dir_release(d);
 		errno = EINVAL;
 		return -1;
