@@ -19,15 +19,23 @@
 #include "job.h"
 #include "t.h"
 
-static int nwarn;
-static char lastwarn[1024];
+static int nwarn, lasterrline;
+static char lastwarn[1024], errors[8192];
 
+/* Collects every message of a load; errors must come in line order. */
 static void count_diag(void *arg, const char *sev, const char *msg)
 {
 	(void)arg;
 	if (strcmp(sev, "warning") == 0) {
 		nwarn++;
 		snprintf(lastwarn, sizeof lastwarn, "%s", msg);
+	} else {
+		int line = 0;
+		sscanf(msg, "t:%d:", &line);
+		if (line < lasterrline)
+			snprintf(errors + strlen(errors), sizeof errors - strlen(errors), "OUT OF ORDER ");
+		lasterrline = line;
+		snprintf(errors + strlen(errors), sizeof errors - strlen(errors), "%s\n", msg);
 	}
 }
 
@@ -35,6 +43,8 @@ static int parse(struct umfax_dir *d, const char *text, char *err, size_t n)
 {
 	umfax_dir_init(d);
 	d->diag = count_diag;
+	errors[0] = '\0';
+	lasterrline = 0;
 	return umfax_dir_parse(d, "t", text, strlen(text), err, n);
 }
 
@@ -407,7 +417,10 @@ static void test_validation(void)
 		char err[512] = "";
 		int rc = parse(&d, t[i].text, err, sizeof err);
 		T_CHECK(rc < 0 && errno == EINVAL, "case %zu loaded: %s", i, t[i].text);
-		T_CHECK(strstr(err, t[i].err) != NULL, "case %zu: got \"%s\", want \"%s\"", i, err, t[i].err);
+		/* the expected error is among those reported, ERR is the first of them */
+		T_CHECK(strstr(errors, t[i].err) != NULL, "case %zu: got \"%s\", want \"%s\"", i, errors, t[i].err);
+		T_CHECK(err[0] && strncmp(errors, err, strlen(err)) == 0, "case %zu: ERR \"%s\" is not the first of \"%s\"", i, err, errors);
+		T_CHECK(strstr(errors, "OUT OF ORDER") == NULL, "case %zu: %s", i, errors);
 		T_CHECK(d.nmailboxes == 0 && d.ndialplans == 0, "case %zu: left empty", i);
 	}
 	/* the NUL case with its real length */
@@ -439,13 +452,11 @@ static void test_validation(void)
 	{
 		struct umfax_dir d;
 		char err[512];
-		umfax_dir_init(&d);
-		int errors = 0;
-		struct { int *n; } ctx = { &errors };
-		(void)ctx;
-		d.diag = NULL;
-		T_CHECK(umfax_dir_parse(&d, "t", "dialplan a\n  x = 1\n  y = 2\n", 26, err, sizeof err) < 0, "two errors");
-		T_CHECK(strstr(err, "t:2:") != NULL, "%s", err);
+		T_CHECK(parse(&d, "dialplan b\n  extension-digits = 4\n  x = 1\ndialplan a\n  y = 2\n  extension-digits = 99\n", err, sizeof err) < 0, "errors");
+		T_CHECK(strstr(err, "t:3: dialplan b: unknown field \"x\"") != NULL, "first by line: %s", err);
+		T_CHECK(strcmp(errors, "t:3: dialplan b: unknown field \"x\"\n"
+		    "t:5: dialplan a: unknown field \"y\"\nt:6: dialplan a: extension-digits \"99\" is not a number from 1 to 20\n") == 0,
+		    "all, in line order: %s", errors);
 	}
 	/* warnings: several URIs, only the first used */
 	{
