@@ -987,27 +987,14 @@ static int try_one(const struct umfax_dir *d, const struct umfax_dialplan *only,
 	return 1;
 }
 
-enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
-    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+/* The mailbox Q names in dial plan ONLY (or any): the sources in order. */
+static const struct umfax_mailbox *find(const struct umfax_dir *d,
+    const struct umfax_dialplan *only, const struct umfax_dir_query *q,
+    struct umfax_dir_result *r)
 {
 	const struct umfax_mailbox *m = NULL;
-	const struct umfax_dialplan *only = NULL;
 	const char *st[MAX_ENTRIES];
 	size_t ln[MAX_ENTRIES], n;
-	/* not a memset of the whole result: the strings need only their NUL */
-	r->verdict = UMFAX_DIR_NOT_FOUND;
-	r->denied = 0;
-	r->mailbox = NULL;
-	r->policy = NULL;
-	r->dialplan = NULL;
-	r->fax_uri = NULL;
-	r->source = NULL;
-	r->matched[0] = r->extension[0] = r->reason[0] = '\0';
-	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
-		r->verdict = UMFAX_DIR_NOT_FOUND;
-		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
-		return r->verdict;
-	}
 	if (q->recipient && *q->recipient) {
 		m = umfax_dir_mailbox_smtp(d, q->recipient);
 		if (m && only && mb_dialplan(m) != only)
@@ -1049,6 +1036,38 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 	}
 	if (!m && q->called && *q->called)
 		try_one(d, only, "called", q->called, strlen(q->called), r, &m);
+	return m;
+}
+
+enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
+    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+{
+	const struct umfax_mailbox *m = NULL;
+	const struct umfax_dialplan *only = NULL;
+	/* not a memset of the whole result: the strings need only their NUL */
+	r->verdict = UMFAX_DIR_NOT_FOUND;
+	r->denied = 0;
+	r->mailbox = NULL;
+	r->policy = NULL;
+	r->dialplan = NULL;
+	r->fax_uri = NULL;
+	r->source = NULL;
+	r->matched[0] = r->extension[0] = r->reason[0] = '\0';
+	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
+		r->verdict = UMFAX_DIR_NOT_FOUND;
+		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
+		return r->verdict;
+	}
+	/* A call from a gateway belongs first to the dial plans that list it
+	 * (the same extension may exist in two dial plans); then to any, which
+	 * the rule then denies by its gateways. */
+	if (!only && q->gateway) {
+		for (size_t i = 0; !m && i < d->ndialplans; i++)
+			if (umfax_dialplan_gateway_ok(&d->dialplans[i], q->gateway, q->gateway_len))
+				m = find(d, &d->dialplans[i], q, r);
+	}
+	if (!m)
+		m = find(d, only, q, r);
 	if (!m) {
 		r->verdict = UMFAX_DIR_NOT_FOUND;
 		r->matched[0] = r->extension[0] = '\0';

@@ -158,7 +158,8 @@ struct umfax_dir_query {
 	const char *history_info;
 	const char *called;
 	const char *dialplan;               /* only mailboxes of this dial plan, or NULL */
-	const struct sockaddr *gateway;     /* if set: the mailbox's dial plan must list it */
+	const struct sockaddr *gateway;     /* if set: the dial plans that list it are searched
+	                                     * first, and the mailbox's dial plan must list it */
 	socklen_t gateway_len;
 };
 

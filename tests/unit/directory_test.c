@@ -609,6 +609,29 @@ static void test_gateways(void)
 	l = mkaddr("2001:db8::7", &ss);
 	q.gateway_len = l;
 	T_CHECK(umfax_dir_resolve(&d, &q, &r) == UMFAX_DIR_ALLOW, "%s", r.reason);
+	/* the same extension in two dial plans: the gateway's dial plan wins */
+	{
+		struct umfax_dir d2;
+		char e2[256];
+		struct sockaddr_storage s2;
+		T_CHECK(parse(&d2, "dialplan a\n extension-digits = 4\n gateways = 10.0.0.1\n"
+		    "dialplan b\n extension-digits = 4\n gateways = 10.0.0.2\n"
+		    "policy pa\n dialplan = a\n allow-fax = true\n fax-server-uri = sip:fa:1;transport=udp\n"
+		    "policy pb\n dialplan = b\n allow-fax = true\n fax-server-uri = sip:fb:1;transport=udp\n"
+		    "mailbox ma\n primary-smtp-address = ma@x.y\n policy = pa\n extensions = 1234\n"
+		    "mailbox mb\n primary-smtp-address = mb@x.y\n policy = pb\n extensions = 1234\n", e2, sizeof e2) == 0, "%s", e2);
+		struct umfax_dir_query q2 = { .called = "1234" };
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "file order");
+		q2.gateway = (struct sockaddr *)&s2;
+		q2.gateway_len = mkaddr("10.0.0.2", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "mb") == 0, "gateway's plan");
+		T_STREQ(r.fax_uri, "sip:fb:1;transport=udp", "b's uri");
+		q2.gateway_len = mkaddr("10.0.0.1", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "a's gateway");
+		q2.gateway_len = mkaddr("10.0.0.3", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_DENY_GATEWAY, "unknown gateway: %s", r.reason);
+		umfax_dir_release(&d2);
+	}
 	/* a dial plan without gateways accepts calls from none */
 	q.called = "sip:sam@sip.contoso.com";
 	T_CHECK(umfax_dir_resolve(&d, &q, &r) == UMFAX_DIR_DENY_GATEWAY, "%s", r.reason);
