@@ -194,11 +194,9 @@ static int ent_val(const struct ent *e)
 
 /* Insert; returns the existing entry when the key is there (not replaced),
  * else NULL after inserting.  The table never fills (sized at 1.5x). */
-static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
-    const char *s, int val)
+static struct ent *ix_put_h(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, size_t n, uint32_t h, int val)
 {
-	size_t n = strlen(s);
-	uint32_t h = hkey(kind, dp, s, n);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key) {
@@ -211,6 +209,13 @@ static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
 		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
+}
+
+static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, int val)
+{
+	size_t n = strlen(s);
+	return ix_put_h(ix, kind, dp, s, n, hkey(kind, dp, s, n), val);
 }
 
 static int ix_get(const struct umfax_dir *d, int kind, unsigned dp, const char *s)
@@ -1277,8 +1282,23 @@ static char *value_dup(struct pctx *c, char *v, size_t n, const char **why)
 /* Split the comma list V in place into an arena array of its items. */
 static int list_dup(struct pctx *c, char *v, const char *const **arr, size_t *cnt)
 {
+	const char *comma = strchr(v, ',');
+	if (!comma) {
+		/* one item (trimmed again: a quoted value keeps its blanks) */
+		const char **one = arena_alloc(c->d->arena, sizeof *one);
+		if (!one)
+			return -1;
+		while (isspace((unsigned char)*v))
+			v++;
+		for (size_t l = strlen(v); l && isspace((unsigned char)v[l - 1]); l--)
+			v[l - 1] = '\0';
+		one[0] = v;
+		*arr = one;
+		*cnt = *v != '\0';
+		return 0;
+	}
 	size_t n = 1;
-	for (const char *p = v; *p; p++)
+	for (const char *p = comma; *p; p++)
 		n += *p == ',';
 	const char **out = arena_alloc(c->d->arena, n * sizeof *out);
 	if (!out)
@@ -1641,10 +1661,20 @@ nextline:;
 	}
 }
 
-static void ix_prefetch(const struct umfax_dir_index *ix, int kind, unsigned dp,
-    const char *key, size_t n)
+/* The hashes of one mailbox's keys, computed once for the prefetch and
+ * used again for the insert, in the same order. */
+struct hcache {
+	uint32_t h[16];
+	unsigned n, k;
+};
+
+static void ix_prefetch(const struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *key, size_t n)
 {
-	const struct ent *e = &ix->t[hkey(kind, dp, key, n) & ix->mask];
+	uint32_t h = hkey(kind, dp, key, n);
+	if (hc->n < 16)
+		hc->h[hc->n++] = h;
+	const struct ent *e = &ix->t[h & ix->mask];
 #if defined(__x86_64__) || defined(__i386__)
 	/* GCC drops a __builtin_prefetch whose result nothing uses */
 	__asm__ volatile("prefetcht0 %0" : : "m"(*e));
@@ -1653,36 +1683,55 @@ static void ix_prefetch(const struct umfax_dir_index *ix, int kind, unsigned dp,
 #endif
 }
 
-static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m)
+/* The next key's hash from HC (or computed), and the insert. */
+static struct ent *hc_put(struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *s, size_t n, int val)
+{
+	uint32_t h = hc->k < hc->n ? hc->h[hc->k] : hkey(kind, dp, s, n);
+	hc->k++;
+	return ix_put_h(ix, kind, dp, s, n, h, val);
+}
+
+static void hc_skip(struct hcache *hc)
+{
+	hc->k++;
+}
+
+static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m,
+    struct hcache *hc)
 {
 	const struct umfax_dir_index *ix = d->ix;
 	const struct umfax_dialplan *dp = mb_dialplan(m);
-	ix_prefetch(ix, K_ALIAS, 0, m->alias, strlen(m->alias));
-	ix_prefetch(ix, K_SMTP, 0, m->smtp, strlen(m->smtp));
+	hc->n = hc->k = 0;
+	ix_prefetch(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias));
+	ix_prefetch(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp));
 	for (size_t k = 0; dp && k < m->nextensions; k++)
-		ix_prefetch(ix, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
+		ix_prefetch(ix, hc, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
 	for (size_t k = 0; k < m->ne164; k++)
-		ix_prefetch(ix, K_E164, 0, m->e164[k], strlen(m->e164[k]));
+		ix_prefetch(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]));
 	for (size_t k = 0; k < m->nsip; k++) {
 		const char *at = strchr(m->sip[k], '@');
-		ix_prefetch(ix, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
+		ix_prefetch(ix, hc, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
 		if (at)
-			ix_prefetch(ix, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
+			ix_prefetch(ix, hc, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
 	}
 }
 
-/* Index mailbox I (its policy is linked already) and check its keys. */
-static void link_mailbox(struct pctx *c, size_t i)
+/* Index mailbox I (its policy is linked already) and check its keys; HC
+ * holds the hashes prefetch_mailbox computed, in the same order. */
+static void link_mailbox(struct pctx *c, size_t i, struct hcache *hc)
 {
 	struct umfax_dir *d = c->d;
+	struct umfax_dir_index *ix = d->ix;
 	struct umfax_mailbox *m = &d->mailboxes[i];
 	const struct pobj *po = &c->pm[i];
-	const struct ent *o = ix_put(d->ix, K_ALIAS, 0, m->alias, (int)i);
+	const struct ent *o = hc_put(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias), (int)i);
 	if (o)
 		diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[ent_val(o)].line);
 	if (!m->smtp[0]) {
+		hc_skip(hc);
 		diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
-	} else if ((o = ix_put(d->ix, K_SMTP, 0, m->smtp, (int)i))) {
+	} else if ((o = hc_put(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp), (int)i))) {
 		diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
 		    m->alias, m->smtp, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 	}
@@ -1691,33 +1740,37 @@ static void link_mailbox(struct pctx *c, size_t i)
 		unsigned dpi = (unsigned)(dp - d->dialplans);
 		for (size_t k = 0; k < m->nextensions; k++) {
 			const char *e = m->extensions[k];
-			if (dp->extension_digits && strlen(e) != (size_t)dp->extension_digits) {
+			size_t el = strlen(e);
+			if (dp->extension_digits && el != (size_t)dp->extension_digits) {
+				hc_skip(hc);
 				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
-				    m->alias, e, strlen(e), dp->name, dp->extension_digits);
-			} else if ((o = ix_put(d->ix, K_EXT, dpi, e, (int)i))) {
+				    m->alias, e, el, dp->name, dp->extension_digits);
+			} else if ((o = hc_put(ix, hc, K_EXT, dpi, e, el, (int)i))) {
 				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
 				    m->alias, e, d->mailboxes[ent_val(o)].alias, dp->name, d->mailboxes[ent_val(o)].line);
 			}
 		}
 	}
 	for (size_t k = 0; k < m->ne164; k++)
-		if ((o = ix_put(d->ix, K_E164, 0, m->e164[k], (int)i)) && ent_val(o) != (int)i)
+		if ((o = hc_put(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]), (int)i)) && ent_val(o) != (int)i)
 			diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
 			    m->alias, m->e164[k], d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 	for (size_t k = 0; k < m->nsip; k++) {
 		const char *s = m->sip[k];
-		if ((o = ix_put(d->ix, K_SIP, 0, s, (int)i)) && ent_val(o) != (int)i)
+		if ((o = hc_put(ix, hc, K_SIP, 0, s, strlen(s), (int)i)) && ent_val(o) != (int)i)
 			diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
 			    m->alias, s, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 		const char *at = strchr(s, '@');
 		if (!at)
 			continue;
 		char *local = arena_strndup(d->arena, s, (size_t)(at - s));
-		if (local) {
-			struct ent *le = ix_put(d->ix, K_LOCAL, 0, local, (int)i);
-			if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
-				le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
+		if (!local) {
+			hc_skip(hc);
+			continue;
 		}
+		struct ent *le = hc_put(ix, hc, K_LOCAL, 0, local, (size_t)(at - s), (int)i);
+		if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
+			le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
 	}
 }
 
@@ -1776,10 +1829,11 @@ static void link_all(struct pctx *c)
 	enum { WIN = 32 };
 	for (size_t base = 0; base < d->nmailboxes; base += WIN) {
 		size_t end = base + WIN < d->nmailboxes ? base + WIN : d->nmailboxes;
+		struct hcache hc[WIN];
 		for (size_t i = base; i < end; i++)
-			prefetch_mailbox(d, &d->mailboxes[i]);
+			prefetch_mailbox(d, &d->mailboxes[i], &hc[i - base]);
 		for (size_t i = base; i < end; i++)
-			link_mailbox(c, i);
+			link_mailbox(c, i, &hc[i - base]);
 	}
 }
 
