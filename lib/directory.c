@@ -728,6 +728,22 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 	int idx;
 	if (umfax_dir_addr_user(addr, user, sizeof user, uh, sizeof uh) < 0)
 		return NULL;
+	/* "tel:1234;phone-context=dp.contoso.com" names its dial plan (an EUM
+	 * address); a context no dial plan has (a global "+1") changes nothing */
+	if (!only && d->ndialplans > 1) {
+		const char *pc = strcasestr(addr, ";phone-context=");
+		if (pc) {
+			pc += 15;
+			size_t pl = strcspn(pc, ";>@?, \t");
+			for (size_t i = 0; pl && i < d->ndialplans; i++) {
+				const char *ctx = d->dialplans[i].phone_context;
+				if (strlen(ctx) == pl && strncasecmp(ctx, pc, pl) == 0) {
+					only = &d->dialplans[i];
+					break;
+				}
+			}
+		}
+	}
 	if (matched && mn)
 		cpy(matched, mn, user);
 	char num[MAX_NUM + 2];

@@ -614,8 +614,8 @@ static void test_gateways(void)
 		struct umfax_dir d2;
 		char e2[256];
 		struct sockaddr_storage s2;
-		T_CHECK(parse(&d2, "dialplan a\n extension-digits = 4\n gateways = 10.0.0.1\n"
-		    "dialplan b\n extension-digits = 4\n gateways = 10.0.0.2\n"
+		T_CHECK(parse(&d2, "dialplan a\n extension-digits = 4\n gateways = 10.0.0.1\n phone-context = a.example\n"
+		    "dialplan b\n extension-digits = 4\n gateways = 10.0.0.2\n phone-context = b.example\n"
 		    "policy pa\n dialplan = a\n allow-fax = true\n fax-server-uri = sip:fa:1;transport=udp\n"
 		    "policy pb\n dialplan = b\n allow-fax = true\n fax-server-uri = sip:fb:1;transport=udp\n"
 		    "mailbox ma\n primary-smtp-address = ma@x.y\n policy = pa\n extensions = 1234\n"
@@ -630,6 +630,13 @@ static void test_gateways(void)
 		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "a's gateway");
 		q2.gateway_len = mkaddr("10.0.0.3", &s2);
 		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_DENY_GATEWAY, "unknown gateway: %s", r.reason);
+		/* a phone-context names the dial plan */
+		struct umfax_dir_query q3 = { .called = "tel:1234;phone-context=B.example" };
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "mb") == 0, "context b");
+		q3.called = "<sip:1234;phone-context=a.example@gw;user=phone>";
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "context a");
+		q3.called = "tel:1234;phone-context=+1";
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "unknown context");
 		umfax_dir_release(&d2);
 	}
 	/* a dial plan without gateways accepts calls from none */
