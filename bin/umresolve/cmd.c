@@ -509,6 +509,9 @@ static int cmd_import(const struct umresolve_args *a, int argc, char **argv)
 		if (nc != nh) {
 			fprintf(stderr, "umresolve: %s:%d: %d cells, the header has %d\n", argv[1], line, nc, nh);
 			rc = EX_DATAERR;
+		} else if (!cells[aliascol][0]) {
+			fprintf(stderr, "umresolve: %s:%d: empty alias\n", argv[1], line);
+			rc = EX_DATAERR;
 		} else if (nch == capch) {
 			struct umfax_dirchange *nn = realloc(ch, (capch = capch ? capch * 2 : 64) * sizeof *nn);
 			if (!nn)
