@@ -1,6 +1,7 @@
 /* dirfile.c - edit the directory file, keeping comments and order, and
  * replace it atomically under a lock (dirfile.h). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -669,12 +670,34 @@ static int read_all(const char *path, char **bufp, size_t *lenp, struct stat *st
 	return 0;
 }
 
+/* Remove PATH.tmp.* left by a writer that died (we hold the lock, so no
+ * other writer is at work). */
+static void remove_stale_tmp(const char *path)
+{
+	char dirbuf[4200], basebuf[4200], prefix[4300];
+	snprintf(dirbuf, sizeof dirbuf, "%s", path);
+	snprintf(basebuf, sizeof basebuf, "%s", path);
+	const char *dir = dirname(dirbuf), *base = basename(basebuf);
+	snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+	size_t pl = strlen(prefix);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, prefix, pl) == 0 && de->d_name[pl] &&
+		    strspn(de->d_name + pl, "0123456789") == strlen(de->d_name + pl))
+			unlinkat(dirfd(dp), de->d_name, 0);
+	}
+	closedir(dp);
+}
+
 static int write_replace(const char *path, const char *text, size_t len, const struct stat *st,
     char *err, size_t errlen)
 {
 	char tmp[4200], dirbuf[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	unlink(tmp);    /* a left-over of a crashed writer with our pid; we hold the lock */
+	remove_stale_tmp(path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
