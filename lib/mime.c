@@ -450,6 +450,12 @@ umfax_mime_header_param(struct umfax_mime *m, const char *name, const char *valu
 	}
 	if ((c = clean_dup(pvalue ? pvalue : "")) == NULL)
 		return fail(m);
+	if (strlen(c) > UMFAX_MIME_PARAM_MAX) {     /* cut on a character boundary */
+		size_t k = UMFAX_MIME_PARAM_MAX;
+		while (k > 0 && ((unsigned char)c[k] & 0xc0) == 0x80)
+			k--;
+		c[k] = '\0';
+	}
 	cl = strlen(c);
 	if (cl > FALLBACK_MAX)
 		plain = 0;
@@ -465,7 +471,7 @@ umfax_mime_header_param(struct umfax_mime *m, const char *name, const char *valu
 	if (!plain) {
 		const unsigned char *p = (const unsigned char *)c, *end = p + cl;
 		int seg = 0;
-		while (p < end && seg < 100) {
+		while (p < end) {
 			size_t o = (size_t)snprintf(atom, sizeof(atom), "%s*%d*=%s", param, seg,
 			    seg == 0 ? "UTF-8''" : "");
 			while (p < end) {
@@ -805,7 +811,7 @@ umfax_mime_get_param(const char *in, const char *param, char *out, size_t n)
 		if (in[k] != '\r' && in[k] != '\n')
 			u[j++] = in[k];
 	p = strchr(u, ';');
-	while (p != NULL && *p == ';') {
+	for (int more = p != NULL; more; ) {
 		char *a, *ae, *v, *ve;
 		p++;
 		while (*p == ' ' || *p == '\t')
@@ -813,8 +819,10 @@ umfax_mime_get_param(const char *in, const char *param, char *out, size_t n)
 		a = p;
 		while (*p && *p != '=' && *p != ';')
 			p++;
-		if (*p != '=')
-			break;
+		if (*p != '=') {
+			more = *p == ';';
+			continue;
+		}
 		ae = p++;
 		while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
 			ae--;
@@ -839,6 +847,7 @@ umfax_mime_get_param(const char *in, const char *param, char *out, size_t n)
 		}
 		while (*p && *p != ';')
 			p++;
+		more = *p == ';';     /* before the NULs: VE may be that ';' */
 		*ve = '\0';
 		*ae = '\0';
 		if (strncasecmp(a, param, pl) != 0)

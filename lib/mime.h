@@ -26,6 +26,7 @@
 #define UMFAX_MIME_WORD       75      /* longest encoded-word (RFC 2047) */
 #define UMFAX_MIME_TOKEN_MAX  900     /* longest unfoldable token value */
 #define UMFAX_MIME_BOUNDARY   64      /* buffer size for a boundary */
+#define UMFAX_MIME_PARAM_MAX  1024    /* bytes of a parameter value kept */
 
 struct umfax_mime {
 	char *buf;
@@ -61,7 +62,8 @@ int umfax_mime_header_addr(struct umfax_mime *m, const char *name,
  * when it is not plain ASCII (or is long) it is written as RFC 2231
  * continuations PARAM*0*=UTF-8''..., after an ASCII fallback PARAM="...".
  * EXTRA, if not NULL, is one more "attr=value" parameter written as is
- * (e.g. "charset=UTF-8"); it must be printable ASCII. */
+ * (e.g. "charset=UTF-8"); it must be printable ASCII.  PVALUE is cut (on a
+ * character boundary) to UMFAX_MIME_PARAM_MAX bytes after cleaning. */
 int umfax_mime_header_param(struct umfax_mime *m, const char *name, const char *value,
     const char *extra, const char *param, const char *pvalue);
 
