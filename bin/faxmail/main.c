@@ -277,8 +277,8 @@ read_head(struct umfax_spool *sp, int state, const char *id, struct umfax_job *j
 		char *hl = strcasestr(buf, "\nContent-Length:");
 		if (hl != NULL && hl < e) {
 			char *le = strchr(hl + 1, '\n');
-			memmove(hl + 1 + 18, le, strlen(le) + 1);
-			memcpy(hl + 1, "Content-Length: 0 ", 18);
+			memmove(hl + 1 + 17, le, strlen(le) + 1);
+			memcpy(hl + 1, "Content-Length: 0", 17);
 			e = strstr(buf, "\n\n");
 		}
 		e[2] = '\0';
