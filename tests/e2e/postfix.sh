@@ -31,7 +31,9 @@
 # Each local part named in $PF_USERS (default "fax") has its own Maildir,
 # DIR/mail/fax.test/USER/{new,cur}; every other address of fax.test goes to
 # DIR/mail/fax.test/any/, except local parts starting with "nouser", which
-# get Postfix's own "550 5.1.1 ... User unknown in virtual mailbox table".
+# get Postfix's own "550 5.1.1 ... User unknown in virtual mailbox table",
+# and those starting with "tempfail", which get "451 4.3.0 test instance: try
+# again later" (a temporary refusal, as a busy server gives).
 # Virtual delivery adds a Delivered-To: header naming the recipient.
 # Nothing leaves the instance: every other domain gets an error transport.
 # Postfix logs to DIR/log/maillog.  Must run as root (Postfix's master).
@@ -118,6 +120,9 @@ pf_start() {
 	done
 	printf 'if !/^nouser/\n/^[^@]+@fax\\.test$/\tfax.test/any/\nendif\n' \
 		>"$_pf_d/etc/vany" || return 1
+	# Local parts starting with "tempfail" get a temporary refusal at RCPT TO.
+	printf '/^tempfail[^@]*@/\t451 4.3.0 test instance: try again later\n' \
+		>"$_pf_d/etc/access" || return 1
 	cat >"$_pf_d/etc/main.cf" <<EOF
 # Private Postfix instance of an umfax test (tests/e2e/postfix.sh), mode $_pf_mode.
 compatibility_level = 3.6
@@ -155,6 +160,7 @@ virtual_mailbox_limit = 0
 message_size_limit = 104857600
 smtpd_banner = \$myhostname ESMTP umfax-test
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access regexp:$_pf_d/etc/access
 biff = no
 queue_run_delay = 10s
 minimal_backoff_time = 10s
