@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = malloc(size);
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	n = strlen(s) * 4 + 512;
+	n = size * 4 + 512;
 	out = malloc(n);
 	umfax_mime_init(&m);
 
