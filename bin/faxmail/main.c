@@ -117,12 +117,16 @@ process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	(void)arg;
 	if ((r->code = fm_fax_read(job, &f, err, sizeof(err))) != EX_OK) {
 		snprintf(r->reason, sizeof(r->reason), "%s", err);
+		if (umfax_exit_permanent(r->code))
+			notice(job, &f, r->reason);
 		return;
 	}
 	umfax_mime_init(&m);
 	if ((r->code = fm_compose(job, &f, &m, msgid, sizeof(msgid), err, sizeof(err))) != EX_OK) {
 		snprintf(r->reason, sizeof(r->reason), "%s", err);
 		umfax_mime_release(&m);
+		if (umfax_exit_permanent(r->code))
+			notice(job, &f, r->reason);
 		return;
 	}
 	send_message(f.rcpt, &m, &sr);

@@ -159,6 +159,8 @@ fm_fax_read(const struct umfax_job *job, struct fm_fax *f, char *err, size_t err
 	int counted = 0;
 
 	memset(f, 0, sizeof(*f));
+	f->partner_status = "5.0.0";
+	snprintf(f->who, sizeof(f->who), "unknown caller");
 	f->id = umfax_job_id(job);
 	f->rcpt = get(job, "Recipient");
 	f->rcpt_name = get(job, "Recipient-Name");
@@ -210,9 +212,12 @@ fm_fax_read(const struct umfax_job *job, struct fm_fax *f, char *err, size_t err
 			f->pages = counted;
 		}
 	}
-	f->attach = job->len > 0 && counted > 0;
-	if (job->len > 0 && counted == 0)
-		umfax_log(LOG_WARNING, f->id, NULL, "warning=\"the job's body is not a readable TIFF; not attached\"");
+	if (job->len > 0 && counted == 0) {
+		/* Neither mail garbage nor drop it: failed/ keeps it for a person. */
+		snprintf(err, errlen, "the job's body (%zu bytes) is not a readable TIFF", job->len);
+		return EX_DATAERR;
+	}
+	f->attach = counted > 0;
 	if (!f->attach)
 		f->pages = 0;
 
@@ -463,15 +468,18 @@ fm_compose_notice(const struct umfax_job *job, const struct fm_fax *f, const cha
     const char *reason, struct umfax_mime *m)
 {
 	struct umfax_mime text;
-	char subject[200], dom[300], msgid[400], date[64];
+	char subject[400], dom[300], msgid[400], date[64];
 	const char *from = umfax_conf_str("mail_from");
 
 	(void)job;
+	const char *id = f->id && umfax_job_id_valid(f->id) ? f->id : "unknown";
+	const char *rcpt = f->rcpt ? f->rcpt : "(no recipient)";
+
 	if (!umfax_mime_addr_valid(to) || !umfax_mime_addr_valid(from))
 		return EX_CONFIG;
 	msgid_domain(dom, sizeof(dom));
-	snprintf(msgid, sizeof(msgid), "<%s.notice@%s>", f->id, dom);
-	snprintf(subject, sizeof(subject), "umfax: fax %s to %s could not be delivered", f->id, f->rcpt);
+	snprintf(msgid, sizeof(msgid), "<%s.notice.%ld@%s>", id, (long)time(NULL), dom);
+	snprintf(subject, sizeof(subject), "umfax: fax %s to %.200s could not be delivered", id, rcpt);
 	umfax_mime_header_addr(m, "From", umfax_conf_str("mail_from_name"), from);
 	umfax_mime_header_addr(m, "To", NULL, to);
 	umfax_mime_header_text(m, "Subject", subject);
@@ -480,12 +488,13 @@ fm_compose_notice(const struct umfax_job *job, const struct fm_fax *f, const cha
 	add(m, "MIME-Version: 1.0\nAuto-Submitted: auto-generated\n");
 	umfax_mime_init(&text);
 	umfax_mime_printf(&text, "faxmail gave up on a fax mail.\n\n");
-	add_line(&text, "Recipient:", f->rcpt);
+	add_line(&text, "Recipient:", rcpt);
 	add_line(&text, "Reason:", reason);
 	umfax_mime_printf(&text, "\n");
-	body_text(&text, f);
+	if (f->id != NULL)
+		body_text(&text, f);
 	umfax_mime_printf(&text, "\nThe job is in the spool's failed/ directory; "
-	    "\"faxmail -j %s\" sends it again.\n", f->id);
+	    "\"faxmail -j %s\" sends it again.\n", id);
 	part_text(m, &text);
 	if (text.failed)
 		m->failed = 1;
