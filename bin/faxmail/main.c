@@ -260,22 +260,34 @@ dry_run(const struct umfax_opts *o)
 /* ---- --list and --flush ------------------------------------------------------ */
 
 /* Read the header block of SPOOL/STATE/ID (not the TIFF) into JOB. */
+#define HEAD_MAX (UMFAX_JOB_MAX_FIELDS * (UMFAX_JOB_MAX_LINE + 1) + 64)
+
 static int
 read_head(struct umfax_spool *sp, int state, const char *id, struct umfax_job *job)
 {
-	char buf[65536], err[256], *e;
+	char *buf, err[256], *e;
+	size_t got = 0;
 	ssize_t n;
-	int fd = openat(sp->sfd[state], id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(sp->sfd[state], id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
 
-	if (fd < 0)
+	if (fd < 0 || (buf = malloc(HEAD_MAX + 1)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	}
+	/* Read until the blank line (the header block is bounded). */
+	while (got < HEAD_MAX && (n = read(fd, buf + got, HEAD_MAX - got)) > 0) {
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "\n\n") != NULL)
+			break;
+	}
 	close(fd);
-	if (n <= 0)
+	buf[got] = '\0';
+	if ((e = strstr(buf, "\n\n")) == NULL) {
+		free(buf);
 		return -1;
-	buf[n] = '\0';
-	if ((e = strstr(buf, "\n\n")) == NULL)
-		return -1;
+	}
 	/* Parse the header alone: a zero-length body stands in for the TIFF. */
 	{
 		char *hl = strcasestr(buf, "\nContent-Length:");
@@ -287,7 +299,9 @@ read_head(struct umfax_spool *sp, int state, const char *id, struct umfax_job *j
 		}
 		e[2] = '\0';
 	}
-	return umfax_job_parse(buf, strlen(buf), job, err, sizeof(err));
+	rc = umfax_job_parse(buf, strlen(buf), job, err, sizeof(err));
+	free(buf);
+	return rc;
 }
 
 static const char *
