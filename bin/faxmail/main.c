@@ -39,6 +39,14 @@ static const char usage[] =
 	"  -d DIR       the spool (default: spool_directory)\n"
 	"  -v           more log lines; -h help; -V version\n";
 
+static void
+print_usage(FILE *fp)
+{
+	fputs(usage, fp);
+	fprintf(fp, "PDF and preview (mail_attach, mail_preview): %s\n",
+	    fm_have_faxtiff ? "built in" : "not built in (no faxtiff library)");
+}
+
 static const char *
 msmtp_path(void)
 {
@@ -396,18 +404,22 @@ main(int argc, char **argv)
 
 	umfax_stage_init("faxmail");
 	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			print_usage(stdout);
+			return EX_OK;
+		}
 		if (umfax_opt_common(c, optarg, &o, usage))
 			continue;
 		switch (c) {
 		case 'n': dry = 1; break;
 		case OPT_LIST: case OPT_FLUSH: what = c; break;
 		default:
-			fputs(usage, stderr);
+			print_usage(stderr);
 			return EX_USAGE;
 		}
 	}
 	if (optind != argc || (what && (dry || o.mode != UMFAX_MODE_FILTER))) {
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return EX_USAGE;
 	}
 	umfax_stage_config(&o);

@@ -11,6 +11,18 @@
 #include "conf.h"
 #include "faxmail.h"
 #include "log.h"
+/* PDF and the preview come from faxtiff's library when it is built in. */
+#if defined(__has_include)
+#if __has_include("faxtiff.h")
+#include "faxtiff.h"
+#define HAVE_FAXTIFF 1
+#endif
+#endif
+#ifndef HAVE_FAXTIFF
+#define HAVE_FAXTIFF 0
+#endif
+
+const int fm_have_faxtiff = HAVE_FAXTIFF;
 
 /* ---- pages of a TIFF in memory --------------------------------------------- */
 
@@ -358,18 +370,67 @@ part_text(struct umfax_mime *p, const struct umfax_mime *text)
 	umfax_mime_qp(p, text->buf ? text->buf : "", text->len);
 }
 
+
+/* A base64 part of TYPE named NAME; INLINE: shown in the text. */
 static void
-part_tiff(struct umfax_mime *p, const struct umfax_job *job, const struct fm_fax *f)
+part_blob(struct umfax_mime *p, const char *type, const char *name, int inl,
+    const void *data, size_t len)
 {
+	umfax_mime_header_param(p, "Content-Type", type, NULL, "name", name);
+	add(p, "Content-Transfer-Encoding: base64\n");
+	umfax_mime_header_param(p, "Content-Disposition", inl ? "inline" : "attachment", NULL, "filename", name);
+	add(p, "\n");
+	umfax_mime_base64(p, data, len);
+}
+
+/* The plain format's image parts: preview, PDF and/or TIFF, as set.  The
+ * TIFF is attached whenever the PDF cannot be made. */
+static int
+plain_images(struct umfax_mime *parts, int np, const struct umfax_job *job, const struct fm_fax *f)
+{
+	const char *att = umfax_conf_str("mail_attach");
+	int want_pdf = strcmp(att, "tiff") != 0, want_tiff = strcmp(att, "pdf") != 0;
 	char caller[80], name[160];
 
 	file_caller(f, caller, sizeof(caller));
-	snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
-	umfax_mime_header_param(p, "Content-Type", "image/tiff", NULL, "name", name);
-	add(p, "Content-Transfer-Encoding: base64\n");
-	umfax_mime_header_param(p, "Content-Disposition", "attachment", NULL, "filename", name);
-	add(p, "\n");
-	umfax_mime_base64(p, job->body, job->len);
+#if HAVE_FAXTIFF
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char err[256];
+
+	if (umfax_conf_bool("mail_preview")) {
+		if (umfax_tiff_preview_png(job->body, job->len, 0, &out, &outlen, err, sizeof(err)) == 0) {
+			part_blob(&parts[np++], "image/png", "Fax page 1 preview.png", 1, out, outlen);
+		} else {
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"no preview: %s\"", err);
+		}
+		free(out);
+		out = NULL;
+	}
+	if (want_pdf) {
+		if (umfax_tiff_to_pdf(job->body, job->len, &out, &outlen, err, sizeof(err)) == 0) {
+			snprintf(name, sizeof(name), "%s (%d pages) Fax Message.pdf", caller, f->pages);
+			part_blob(&parts[np++], "application/pdf", name, 0, out, outlen);
+		} else {
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"no PDF, attaching the TIFF: %s\"", err);
+			want_tiff = 1;
+		}
+		free(out);
+	}
+#else
+	if (want_pdf || umfax_conf_bool("mail_preview")) {
+		static int said;
+		if (!said++)
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"mail_attach=pdf/both and mail_preview need "
+			    "faxmail built with the faxtiff library; attaching the TIFF only\"");
+		want_tiff = 1;
+	}
+#endif
+	if (want_tiff) {
+		snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
+		part_blob(&parts[np++], "image/tiff", name, 0, job->body, job->len);
+	}
+	return np;
 }
 
 /* Join PARTS under a boundary that none of them contains. */
@@ -403,7 +464,7 @@ int
 fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mime *m,
     char *msgid, size_t msgidlen, char *err, size_t errlen)
 {
-	struct umfax_mime parts[2], text;
+	struct umfax_mime parts[4], text;
 	char subject[400], dom[300];
 	int np = 0, rc;
 	int incomplete = strcmp(f->partner_status, "2.0.0") != 0;
@@ -435,18 +496,24 @@ fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mim
 	}
 
 	umfax_mime_init(&text);
-	umfax_mime_init(&parts[0]);
-	umfax_mime_init(&parts[1]);
+	for (int i = 0; i < 4; i++)
+		umfax_mime_init(&parts[i]);
 	if (!f->attach) {
 		/* No image: one text part, no attachment (X-FaxNumberOfPages 0). */
 		body_text(&text, f);
 		part_text(m, &text);
 	} else {
+		char caller[80], name[160];
 		if (f->plain) {
 			body_text(&text, f);
 			part_text(&parts[np++], &text);
+			np = plain_images(parts, np, job, f);
+		} else {
+			/* Partner: exactly one attachment, the TIFF. */
+			file_caller(f, caller, sizeof(caller));
+			snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
+			part_blob(&parts[np++], "image/tiff", name, 0, job->body, job->len);
 		}
-		part_tiff(&parts[np++], job, f);
 		for (int i = 0; i < np; i++)
 			if (parts[i].failed)
 				m->failed = 1;
@@ -454,8 +521,8 @@ fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mim
 			m->failed = 1;
 	}
 	umfax_mime_release(&text);
-	umfax_mime_release(&parts[0]);
-	umfax_mime_release(&parts[1]);
+	for (int i = 0; i < 4; i++)
+		umfax_mime_release(&parts[i]);
 	if (m->failed) {
 		snprintf(err, errlen, "cannot build the message (out of memory or a bad value)");
 		return EX_SOFTWARE;
