@@ -99,6 +99,11 @@ pf_start() {
 	if [ "$(id -u)" != 0 ]; then echo "pf_start: must run as root" >&2; return 1; fi
 	command -v postfix >/dev/null || { echo "pf_start: postfix is not installed" >&2; return 1; }
 	_pf_uid=$(id -u postfix) && _pf_gid=$(id -g postfix) || return 1
+	# A left-over instance of this DIR (a test killed before pf_stop) goes first.
+	if [ -f "$_pf_d/etc/main.cf" ] && [ -n "$(_pf_pids "$_pf_d")" ]; then
+		echo "pf_start: stopping a left-over instance in $_pf_d" >&2
+		pf_stop "$_pf_d" || return 1
+	fi
 	mkdir -p "$_pf_d/etc" "$_pf_d/queue" "$_pf_d/data" "$_pf_d/mail" "$_pf_d/log" || return 1
 	chmod 0755 "$_pf_d" "$_pf_d/etc" "$_pf_d/queue" || return 1
 	# The postfix user must reach DIR: let it traverse every parent.
