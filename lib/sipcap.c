@@ -162,7 +162,7 @@ static void uri_of(char *dst, size_t n, const char *hdr)
 	}
 }
 
-char *umfax_sip_uri_user(char *dst, size_t n, const char *hdr)
+char *umfax_sipcap_uri_user(char *dst, size_t n, const char *hdr)
 {
 	char uri[1024];
 	dst[0] = '\0';

@@ -36,7 +36,7 @@ int umfax_sip_looks_like(const char *buf, size_t len);
 
 /* The user part of the URI in a name-addr or addr-spec ("+14255550100" from
  * "\"Front\" <sip:+14255550100@gw;user=phone>", "tel:+1..." too). */
-char *umfax_sip_uri_user(char *dst, size_t n, const char *hdr);
+char *umfax_sipcap_uri_user(char *dst, size_t n, const char *hdr);
 /* The display name of a name-addr, unquoted; "" when none. */
 char *umfax_sip_display_name(char *dst, size_t n, const char *hdr);
 /* The value of URI parameter NAME (case-insensitive) inside the URI of HDR,

@@ -333,14 +333,14 @@ static void sip_message(struct cap *c, double t, const struct umfax_sipmsg *m)
 		char tmp[1024];
 		k->have_invite = 1;
 		const char *who = m->pai[0] ? m->pai : m->from;
-		clean_copy(k->caller, sizeof(k->caller), umfax_sip_uri_user(tmp, sizeof(tmp), who));
+		clean_copy(k->caller, sizeof(k->caller), umfax_sipcap_uri_user(tmp, sizeof(tmp), who));
 		umfax_sip_display_name(tmp, sizeof(tmp), m->from);
 		if (!tmp[0] && m->pai[0])
 			umfax_sip_display_name(tmp, sizeof(tmp), m->pai);
 		clean_copy(k->caller_name, sizeof(k->caller_name), tmp);
-		umfax_sip_uri_user(tmp, sizeof(tmp), m->to);
+		umfax_sipcap_uri_user(tmp, sizeof(tmp), m->to);
 		if (!tmp[0])
-			umfax_sip_uri_user(tmp, sizeof(tmp), m->ruri);
+			umfax_sipcap_uri_user(tmp, sizeof(tmp), m->ruri);
 		clean_copy(k->called, sizeof(k->called), tmp);
 	}
 	if (m->request && !strcasecmp(m->method, "INVITE") && m->referred_by[0] && !k->recipient[0]) {

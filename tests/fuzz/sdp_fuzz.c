@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (used > 0) {
 		if (m.body_len)
 			umfax_sdp_parse(m.body, m.body_len, &sdp);
-		umfax_sip_uri_user(b, sizeof(b), m.from);
+		umfax_sipcap_uri_user(b, sizeof(b), m.from);
 		umfax_sip_display_name(b, sizeof(b), m.from);
 		umfax_sip_uri_param(b, sizeof(b), m.referred_by, "msExchUMFaxRecipient");
 		umfax_sip_uri_param(b, sizeof(b), m.referred_by, "msExchUMContext");
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	umfax_sip_uri_user(b, sizeof(b), s);
+	umfax_sipcap_uri_user(b, sizeof(b), s);
 	umfax_sip_display_name(b, sizeof(b), s);
 	umfax_sip_uri_param(b, sizeof(b), s, "x");
 	umfax_sip_unescape(b, sizeof(b), s);

@@ -40,11 +40,11 @@ int main(void)
 
 	/* SIP helpers */
 	char b[1024];
-	T_STREQ(umfax_sip_uri_user(b, sizeof(b), "\"Front Desk\" <sip:+14255550100@gw1;user=phone>;tag=1"), "+14255550100", "user");
+	T_STREQ(umfax_sipcap_uri_user(b, sizeof(b), "\"Front Desk\" <sip:+14255550100@gw1;user=phone>;tag=1"), "+14255550100", "user");
 	T_STREQ(umfax_sip_display_name(b, sizeof(b), "\"Front \\\"Desk\\\"\" <sip:1@x>"), "Front \"Desk\"", "quoted name");
 	T_STREQ(umfax_sip_display_name(b, sizeof(b), "Contoso  <sip:1@x>"), "Contoso", "token name");
-	T_STREQ(umfax_sip_uri_user(b, sizeof(b), "<tel:+14255551234;phone-context=x>"), "+14255551234", "tel uri");
-	T_STREQ(umfax_sip_uri_user(b, sizeof(b), "sip:gw.example.com"), "", "no user part");
+	T_STREQ(umfax_sipcap_uri_user(b, sizeof(b), "<tel:+14255551234;phone-context=x>"), "+14255551234", "tel uri");
+	T_STREQ(umfax_sipcap_uri_user(b, sizeof(b), "sip:gw.example.com"), "", "no user part");
 	const char *rb = "<sip:um1.contoso.com;msExchUMFaxRecipient=smtp:tony@contoso.com;msExchUMContext=Q2FsbElkPTE%3D>";
 	T_STREQ(umfax_sip_uri_param(b, sizeof(b), rb, "msExchUMFaxRecipient"), "smtp:tony@contoso.com", "recipient raw");
 	T_STREQ(umfax_sip_uri_param(b, sizeof(b), rb, "msexchumcontext"), "Q2FsbElkPTE=", "context %%-decoded");
