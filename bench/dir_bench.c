@@ -12,6 +12,16 @@
 #include "directory.h"
 #include "dirfile.h"
 
+/* CPU time of this process: the machine may be shared (make check runs
+ * fuzzers next to the bench), and wall time would measure the neighbours.
+ * The wall time is printed too. */
+static double cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -68,18 +78,20 @@ int main(int argc, char **argv)
 
 	struct umfax_dir d;
 	umfax_dir_init(&d);
-	double best = 1e9;
-	for (int run = 0; run < 5; run++) {
-		double t0 = now();
+	double best = 1e9, bestw = 1e9;
+	for (int run = 0; run < 10; run++) {
+		double t0 = cpu(), w0 = now();
 		if (umfax_dir_load(&d, path, err, sizeof err) < 0) {
 			fprintf(stderr, "dir_bench: %s\n", err);
 			return 70;
 		}
-		double t = now() - t0;
+		double t = cpu() - t0, w = now() - w0;
 		if (t < best)
 			best = t;
+		if (w < bestw)
+			bestw = w;
 	}
-	printf("dir_load_ms %.1f ms (best of 5; target < 100)\n", best * 1e3);
+	printf("dir_load_ms %.1f ms cpu (best of 10; target < 100; wall %.1f ms)\n", best * 1e3, bestw * 1e3);
 
 	/* lookups: extension (called number), E.164 with formatting, SIP URI,
 	 * a full resolve with the rule, and a miss */
@@ -101,7 +113,7 @@ int main(int argc, char **argv)
 			}
 		}
 		long found = 0;
-		double t0 = now();
+		double t0 = cpu(), w0 = now();
 		for (long i = 0; i < iters; i++) {
 			struct umfax_dir_query q = { 0 };
 			struct umfax_dir_result r;
@@ -112,9 +124,9 @@ int main(int argc, char **argv)
 			umfax_dir_resolve(&d, &q, &r);
 			found += r.mailbox != NULL;
 		}
-		double t = now() - t0;
-		printf("dir_resolve_%s_us %.3f us (%ld of %ld found; target < 2)\n", kinds[k],
-		    t * 1e6 / (double)iters, found, iters);
+		double t = cpu() - t0, w = now() - w0;
+		printf("dir_resolve_%s_us %.3f us cpu (%ld of %ld found; target < 2; wall %.3f us)\n", kinds[k],
+		    t * 1e6 / (double)iters, found, iters, w * 1e6 / (double)iters);
 		if ((k < 4 && found != iters) || (k == 4 && found != 0)) {
 			fprintf(stderr, "dir_bench: wrong lookup results\n");
 			return 70;
@@ -125,12 +137,12 @@ int main(int argc, char **argv)
 	/* one set-mailbox on the big file: lock, edit, validate, write, rename */
 	const char *f[] = { "fax-enabled=false" };
 	struct umfax_dirchange ch = { UMFAX_DIROP_SET, UMFAX_DIRKIND_MAILBOX, "user4242", f, 1 };
-	double t0 = now();
+	double t0 = cpu();
 	if (umfax_dirfile_apply(path, &ch, 1, 10, err, sizeof err) != 0) {
 		fprintf(stderr, "dir_bench: %s\n", err);
 		return 70;
 	}
-	printf("dir_set_mailbox_ms %.1f ms\n", (now() - t0) * 1e3);
+	printf("dir_set_mailbox_ms %.1f ms cpu\n", (cpu() - t0) * 1e3);
 	char lock[64];
 	snprintf(lock, sizeof lock, "%s.lock", path);
 	unlink(lock);

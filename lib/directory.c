@@ -13,6 +13,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "conf.h"
 #include "directory.h"
@@ -74,6 +77,18 @@ static void arena_free(struct umfax_dir_arena *a)
 		a->head = c->next;
 		free(c);
 	}
+}
+
+/* Ask for huge pages for a big buffer (fewer page faults when it is first
+ * written); a hint only. */
+static void big_pages(void *p, size_t n)
+{
+	if (!p || n < (4u << 20))
+		return;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
 }
 
 /* ---- hash index ------------------------------------------------------------ */
@@ -191,11 +206,9 @@ static int ent_val(const struct ent *e)
 
 /* Insert; returns the existing entry when the key is there (not replaced),
  * else NULL after inserting.  The table never fills (sized at 1.5x). */
-static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
-    const char *s, int val)
+static struct ent *ix_put_h(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, size_t n, uint32_t h, int val)
 {
-	size_t n = strlen(s);
-	uint32_t h = hkey(kind, dp, s, n);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key) {
@@ -208,6 +221,13 @@ static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
 		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
+}
+
+static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, int val)
+{
+	size_t n = strlen(s);
+	return ix_put_h(ix, kind, dp, s, n, hkey(kind, dp, s, n), val);
 }
 
 static int ix_get(const struct umfax_dir *d, int kind, unsigned dp, const char *s)
@@ -340,6 +360,18 @@ static size_t utf8_chars(const char *s)
 		if (((unsigned char)*s & 0xC0) != 0x80)
 			n++;
 	return n;
+}
+
+/* Copy SRC into DST (size N) for a message in double quotes: control
+ * bytes become '?', '"' becomes '\'', cut at N-1 bytes. */
+static void printable(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+	for (; *src && o + 1 < n; src++) {
+		unsigned char c = (unsigned char)*src;
+		dst[o++] = c < ' ' || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
+	}
+	dst[o] = '\0';
 }
 
 /* ---- gateways ------------------------------------------------------------------ */
@@ -708,6 +740,22 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 	int idx;
 	if (umfax_dir_addr_user(addr, user, sizeof user, uh, sizeof uh) < 0)
 		return NULL;
+	/* "tel:1234;phone-context=dp.contoso.com" names its dial plan (an EUM
+	 * address); a context no dial plan has (a global "+1") changes nothing */
+	if (!only && d->ndialplans > 1) {
+		const char *pc = strcasestr(addr, ";phone-context=");
+		if (pc) {
+			pc += 15;
+			size_t pl = strcspn(pc, ";>@?, \t");
+			for (size_t i = 0; pl && i < d->ndialplans; i++) {
+				const char *ctx = d->dialplans[i].phone_context;
+				if (strlen(ctx) == pl && strncasecmp(ctx, pc, pl) == 0) {
+					only = &d->dialplans[i];
+					break;
+				}
+			}
+		}
+	}
 	if (matched && mn)
 		cpy(matched, mn, user);
 	char num[MAX_NUM + 2];
@@ -745,10 +793,14 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 				continue;
 			const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
 			if (en && ent_val(en) >= 0) {
-				if (ext && extn)
-					snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
-				if (matched && mn)
-					snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
+				if (ext && extn > k) {
+					memcpy(ext, digits + nd - k, k);
+					ext[k] = '\0';
+				}
+				if (matched && mn > k) {
+					memcpy(matched, digits + nd - k, k);
+					matched[k] = '\0';
+				}
 				return &d->mailboxes[ent_val(en)];
 			}
 		}
@@ -968,19 +1020,14 @@ static int try_one(const struct umfax_dir *d, const struct umfax_dialplan *only,
 	return 1;
 }
 
-enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
-    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+/* The mailbox Q names in dial plan ONLY (or any): the sources in order. */
+static const struct umfax_mailbox *find(const struct umfax_dir *d,
+    const struct umfax_dialplan *only, const struct umfax_dir_query *q,
+    struct umfax_dir_result *r)
 {
 	const struct umfax_mailbox *m = NULL;
-	const struct umfax_dialplan *only = NULL;
 	const char *st[MAX_ENTRIES];
 	size_t ln[MAX_ENTRIES], n;
-	memset(r, 0, sizeof *r);
-	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
-		r->verdict = UMFAX_DIR_NOT_FOUND;
-		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
-		return r->verdict;
-	}
 	if (q->recipient && *q->recipient) {
 		m = umfax_dir_mailbox_smtp(d, q->recipient);
 		if (m && only && mb_dialplan(m) != only)
@@ -1022,6 +1069,38 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 	}
 	if (!m && q->called && *q->called)
 		try_one(d, only, "called", q->called, strlen(q->called), r, &m);
+	return m;
+}
+
+enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
+    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+{
+	const struct umfax_mailbox *m = NULL;
+	const struct umfax_dialplan *only = NULL;
+	/* not a memset of the whole result: the strings need only their NUL */
+	r->verdict = UMFAX_DIR_NOT_FOUND;
+	r->denied = 0;
+	r->mailbox = NULL;
+	r->policy = NULL;
+	r->dialplan = NULL;
+	r->fax_uri = NULL;
+	r->source = NULL;
+	r->matched[0] = r->extension[0] = r->reason[0] = '\0';
+	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
+		r->verdict = UMFAX_DIR_NOT_FOUND;
+		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
+		return r->verdict;
+	}
+	/* A call from a gateway belongs first to the dial plans that list it
+	 * (the same extension may exist in two dial plans); then to any, which
+	 * the rule then denies by its gateways. */
+	if (!only && q->gateway) {
+		for (size_t i = 0; !m && i < d->ndialplans; i++)
+			if (umfax_dialplan_gateway_ok(&d->dialplans[i], q->gateway, q->gateway_len))
+				m = find(d, &d->dialplans[i], q, r);
+	}
+	if (!m)
+		m = find(d, only, q, r);
 	if (!m) {
 		r->verdict = UMFAX_DIR_NOT_FOUND;
 		r->matched[0] = r->extension[0] = '\0';
@@ -1033,7 +1112,7 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 		for (int i = 0; i < 4; i++) {
 			if (vals[i] && *vals[i]) {
 				char qv[160];
-				umfax_log_quote(qv, sizeof qv, vals[i]);
+				printable(qv, sizeof qv, vals[i]);
 				appendf(r->reason, sizeof r->reason, "%s %s \"%s\"", any ? "," : "", names[i], qv);
 				any = 1;
 			}
@@ -1091,15 +1170,28 @@ struct pobj {
 	const char *link;          /* policy: dial plan name; mailbox: policy name */
 };
 
+/* Messages are kept and given out sorted by line at the end of a load, so
+ * that an administrator reads them in file order. */
+struct dmsg {
+	int line, error, seq;
+	char *msg;
+};
+
+#define MAX_KEPT (MAX_ERRORS + 50)
+
 struct pctx {
 	struct umfax_dir *d;
 	const char *name;
 	char *err;
 	size_t errlen;
-	int nerr;
+	int nerr, errline;
+	struct dmsg kept[MAX_KEPT];
+	int nkept, dropped;
+	int ctl;                   /* the text has control bytes: check each line */
 	size_t capd, capp, capm;
 	struct pobj *pd, *pp, *pm;
 };
+
 
 static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -1113,21 +1205,60 @@ static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	vsnprintf(msg + o, sizeof msg - (size_t)o, fmt, ap);
 	va_end(ap);
 	if (error) {
-		if (c->nerr == 0 && c->err && c->errlen)
+		/* ERR: the error of the lowest line */
+		if ((c->nerr == 0 || line < c->errline) && c->err && c->errlen) {
 			cpy(c->err, c->errlen, msg);
+			c->errline = line;
+		}
 		c->nerr++;
-		if (c->nerr > MAX_ERRORS)
-			return;
 	} else {
 		c->d->nwarnings++;
 	}
-	if (c->d->diag) {
-		c->d->diag(c->d->diag_arg, error ? "error" : "warning", msg);
-	} else if (!error) {
-		char qv[1100];
-		umfax_log(LOG_WARNING, NULL, NULL, "directory warning=\"%s\"",
-		    umfax_log_quote(qv, sizeof qv, msg));
+	if (c->nkept < MAX_KEPT) {
+		char *m = strdup(msg);
+		if (m) {
+			c->kept[c->nkept].line = line;
+			c->kept[c->nkept].error = error;
+			c->kept[c->nkept].seq = c->nkept;
+			c->kept[c->nkept].msg = m;
+			c->nkept++;
+		}
+	} else {
+		c->dropped++;
 	}
+}
+
+static int dmsg_cmp(const void *a, const void *b)
+{
+	const struct dmsg *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Give the kept messages out in line order: to d->diag, or warnings to the
+ * log when there is none. */
+static void diag_flush(struct pctx *c)
+{
+	struct umfax_dir *d = c->d;
+	qsort(c->kept, c->nkept, sizeof c->kept[0], dmsg_cmp);
+	for (int i = 0; i < c->nkept; i++) {
+		const struct dmsg *m = &c->kept[i];
+		if (d->diag) {
+			d->diag(d->diag_arg, m->error ? "error" : "warning", m->msg);
+		} else if (!m->error) {
+			char qv[1100];
+			umfax_log(LOG_WARNING, NULL, NULL, "directory=warning warning=%s",
+			    umfax_log_quote(qv, sizeof qv, m->msg));
+		}
+		free(m->msg);
+	}
+	if (c->dropped && d->diag) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%s: %d more errors and warnings not shown", c->name, c->dropped);
+		d->diag(d->diag_arg, "error", msg);
+	}
+	c->nkept = 0;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -1179,8 +1310,23 @@ static char *value_dup(struct pctx *c, char *v, size_t n, const char **why)
 /* Split the comma list V in place into an arena array of its items. */
 static int list_dup(struct pctx *c, char *v, const char *const **arr, size_t *cnt)
 {
+	const char *comma = strchr(v, ',');
+	if (!comma) {
+		/* one item (trimmed again: a quoted value keeps its blanks) */
+		const char **one = arena_alloc(c->d->arena, sizeof *one);
+		if (!one)
+			return -1;
+		while (isspace((unsigned char)*v))
+			v++;
+		for (size_t l = strlen(v); l && isspace((unsigned char)v[l - 1]); l--)
+			v[l - 1] = '\0';
+		one[0] = v;
+		*arr = one;
+		*cnt = *v != '\0';
+		return 0;
+	}
 	size_t n = 1;
-	for (const char *p = v; *p; p++)
+	for (const char *p = comma; *p; p++)
 		n += *p == ',';
 	const char **out = arena_alloc(c->d->arena, n * sizeof *out);
 	if (!out)
@@ -1401,12 +1547,18 @@ static int add_obj(struct pctx *c, int kind, const char *name, int line, size_t 
 	return 0;
 }
 
+/* A (N bytes) equals the lower-case word B (at least N bytes), any case. */
+static int eqi(const char *a, const char *b, size_t n)
+{
+	return memcmp(a, b, n) == 0 || strncasecmp(a, b, n) == 0;
+}
+
 static int field_index(int kind, const char *name, size_t n)
 {
 	const char *const *t = kind == O_DIALPLAN ? dp_fields : kind == O_POLICY ? po_fields : mb_fields;
 	for (int i = 0; t[i]; i++)
-		if (lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
-		    strncasecmp(t[i], name, n) == 0 && t[i][n] == '\0')
+		if (n && lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
+		    strlen(t[i]) == n && eqi(name, t[i], n))
 			return i;
 	return -1;
 }
@@ -1445,7 +1597,7 @@ static void parse_lines(struct pctx *c, char *buf, size_t len)
 			s++;
 		if (s == le || *s == '#')
 			continue;
-		for (const char *q = s; q < le; q++) {
+		for (const char *q = s; c->ctl && q < le; q++) {
 			if ((unsigned char)*q < ' ' && *q != '\t') {
 				diag(c, 1, line, "control character 0x%02x in line", (unsigned char)*q);
 				goto nextline;
@@ -1455,9 +1607,9 @@ static void parse_lines(struct pctx *c, char *buf, size_t len)
 			/* object header: "dialplan NAME" */
 			size_t kl = span_until(s, le, " \t");
 			int k = O_NONE;
-			if (kl == 8 && strncasecmp(s, "dialplan", 8) == 0) k = O_DIALPLAN;
-			else if (kl == 6 && strncasecmp(s, "policy", 6) == 0) k = O_POLICY;
-			else if (kl == 7 && strncasecmp(s, "mailbox", 7) == 0) k = O_MAILBOX;
+			if (kl == 8 && eqi(s, "dialplan", 8)) k = O_DIALPLAN;
+			else if (kl == 6 && eqi(s, "policy", 6)) k = O_POLICY;
+			else if (kl == 7 && eqi(s, "mailbox", 7)) k = O_MAILBOX;
 			if (k == O_NONE) {
 				if (memchr(s, '=', (size_t)(le - s)))
 					diag(c, 1, line, "field \"%.*s\" is not indented under a dialplan, policy or mailbox line",
@@ -1537,42 +1689,77 @@ nextline:;
 	}
 }
 
-static void ix_prefetch(const struct umfax_dir_index *ix, int kind, unsigned dp,
-    const char *key, size_t n)
+/* The hashes of one mailbox's keys, computed once for the prefetch and
+ * used again for the insert, in the same order. */
+struct hcache {
+	uint32_t h[16];
+	unsigned n, k;
+};
+
+static void ix_prefetch(const struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *key, size_t n)
 {
-	__builtin_prefetch(&ix->t[hkey(kind, dp, key, n) & ix->mask], 1);
+	uint32_t h = hkey(kind, dp, key, n);
+	if (hc->n < 16)
+		hc->h[hc->n++] = h;
+	const struct ent *e = &ix->t[h & ix->mask];
+#if defined(__x86_64__) || defined(__i386__)
+	/* GCC drops a __builtin_prefetch whose result nothing uses */
+	__asm__ volatile("prefetcht0 %0" : : "m"(*e));
+#else
+	__builtin_prefetch(e, 0);
+#endif
 }
 
-static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m)
+/* The next key's hash from HC (or computed), and the insert. */
+static struct ent *hc_put(struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *s, size_t n, int val)
+{
+	uint32_t h = hc->k < hc->n ? hc->h[hc->k] : hkey(kind, dp, s, n);
+	hc->k++;
+	return ix_put_h(ix, kind, dp, s, n, h, val);
+}
+
+static void hc_skip(struct hcache *hc)
+{
+	hc->k++;
+}
+
+static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m,
+    struct hcache *hc)
 {
 	const struct umfax_dir_index *ix = d->ix;
 	const struct umfax_dialplan *dp = mb_dialplan(m);
-	ix_prefetch(ix, K_ALIAS, 0, m->alias, strlen(m->alias));
-	ix_prefetch(ix, K_SMTP, 0, m->smtp, strlen(m->smtp));
+	hc->n = hc->k = 0;
+	ix_prefetch(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias));
+	ix_prefetch(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp));
 	for (size_t k = 0; dp && k < m->nextensions; k++)
-		ix_prefetch(ix, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
+		ix_prefetch(ix, hc, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
 	for (size_t k = 0; k < m->ne164; k++)
-		ix_prefetch(ix, K_E164, 0, m->e164[k], strlen(m->e164[k]));
+		ix_prefetch(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]));
 	for (size_t k = 0; k < m->nsip; k++) {
 		const char *at = strchr(m->sip[k], '@');
-		ix_prefetch(ix, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
+		ix_prefetch(ix, hc, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
 		if (at)
-			ix_prefetch(ix, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
+			ix_prefetch(ix, hc, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
 	}
 }
 
-/* Index mailbox I (its policy is linked already) and check its keys. */
-static void link_mailbox(struct pctx *c, size_t i)
+/* Index mailbox I (its policy is linked already) and check its keys; HC
+ * holds the hashes prefetch_mailbox computed, in the same order. */
+static void link_mailbox(struct pctx *c, size_t i, struct hcache *hc)
 {
 	struct umfax_dir *d = c->d;
+	struct umfax_dir_index *ix = d->ix;
 	struct umfax_mailbox *m = &d->mailboxes[i];
 	const struct pobj *po = &c->pm[i];
-	const struct ent *o = ix_put(d->ix, K_ALIAS, 0, m->alias, (int)i);
+	const struct ent *o = hc_put(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias), (int)i);
 	if (o)
 		diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[ent_val(o)].line);
 	if (!m->smtp[0]) {
+		hc_skip(hc);
 		diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
-	} else if ((o = ix_put(d->ix, K_SMTP, 0, m->smtp, (int)i))) {
+	} else if ((o = hc_put(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp), (int)i))) {
 		diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
 		    m->alias, m->smtp, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 	}
@@ -1581,33 +1768,37 @@ static void link_mailbox(struct pctx *c, size_t i)
 		unsigned dpi = (unsigned)(dp - d->dialplans);
 		for (size_t k = 0; k < m->nextensions; k++) {
 			const char *e = m->extensions[k];
-			if (dp->extension_digits && strlen(e) != (size_t)dp->extension_digits) {
+			size_t el = strlen(e);
+			if (dp->extension_digits && el != (size_t)dp->extension_digits) {
+				hc_skip(hc);
 				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
-				    m->alias, e, strlen(e), dp->name, dp->extension_digits);
-			} else if ((o = ix_put(d->ix, K_EXT, dpi, e, (int)i))) {
+				    m->alias, e, el, dp->name, dp->extension_digits);
+			} else if ((o = hc_put(ix, hc, K_EXT, dpi, e, el, (int)i))) {
 				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
 				    m->alias, e, d->mailboxes[ent_val(o)].alias, dp->name, d->mailboxes[ent_val(o)].line);
 			}
 		}
 	}
 	for (size_t k = 0; k < m->ne164; k++)
-		if ((o = ix_put(d->ix, K_E164, 0, m->e164[k], (int)i)) && ent_val(o) != (int)i)
+		if ((o = hc_put(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]), (int)i)) && ent_val(o) != (int)i)
 			diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
 			    m->alias, m->e164[k], d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 	for (size_t k = 0; k < m->nsip; k++) {
 		const char *s = m->sip[k];
-		if ((o = ix_put(d->ix, K_SIP, 0, s, (int)i)) && ent_val(o) != (int)i)
+		if ((o = hc_put(ix, hc, K_SIP, 0, s, strlen(s), (int)i)) && ent_val(o) != (int)i)
 			diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
 			    m->alias, s, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
 		const char *at = strchr(s, '@');
 		if (!at)
 			continue;
 		char *local = arena_strndup(d->arena, s, (size_t)(at - s));
-		if (local) {
-			struct ent *le = ix_put(d->ix, K_LOCAL, 0, local, (int)i);
-			if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
-				le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
+		if (!local) {
+			hc_skip(hc);
+			continue;
 		}
+		struct ent *le = hc_put(ix, hc, K_LOCAL, 0, local, (size_t)(at - s), (int)i);
+		if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
+			le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
 	}
 }
 
@@ -1663,13 +1854,14 @@ static void link_all(struct pctx *c)
 		else if (!(m->policy = umfax_dir_policy(d, po->link)))
 			diag(c, 1, po->line[MB_POLICY], "mailbox %s: policy \"%s\" is not defined", m->alias, po->link);
 	}
-	enum { WIN = 64 };
+	enum { WIN = 32 };
 	for (size_t base = 0; base < d->nmailboxes; base += WIN) {
 		size_t end = base + WIN < d->nmailboxes ? base + WIN : d->nmailboxes;
+		struct hcache hc[WIN];
 		for (size_t i = base; i < end; i++)
-			prefetch_mailbox(d, &d->mailboxes[i]);
+			prefetch_mailbox(d, &d->mailboxes[i], &hc[i - base]);
 		for (size_t i = base; i < end; i++)
-			link_mailbox(c, i);
+			link_mailbox(c, i, &hc[i - base]);
 	}
 }
 
@@ -1704,6 +1896,30 @@ void umfax_dir_release(struct umfax_dir *d)
 	dir_clear(d);
 }
 
+/* 1 if BUF has a byte < 0x20 other than TAB and LF (then every line is
+ * checked).  16 bytes at a time where SSE2 is there: it reads every byte of
+ * a big directory. */
+static int has_control(const char *buf, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lim = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+		__m128i ok = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf));
+		if (_mm_movemask_epi8(_mm_andnot_si128(ok, ctl)))
+			return 1;
+	}
+#endif
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (ch < 0x20 && ch != '\t' && ch != '\n')
+			return 1;
+	}
+	return 0;
+}
+
 /* Parse TEXT (LEN bytes, malloc'd, TEXT[LEN] writable), which D then owns. */
 static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t len,
     char *err, size_t errlen)
@@ -1732,18 +1948,32 @@ static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t
 	if (memchr(text, '\0', len)) {
 		diag(&c, 1, 0, "file contains a NUL byte");
 	} else {
+		/* size the mailbox array once, from the file size (a mailbox
+		 * takes at least ~60 bytes); pages never used are never touched */
+		size_t nmb = len / 48 + 16;
+		if (nmb > 64) {
+			d->mailboxes = malloc(nmb * sizeof *d->mailboxes);
+			c.pm = malloc(nmb * sizeof *c.pm);
+			big_pages(d->mailboxes, nmb * sizeof *d->mailboxes);
+			big_pages(c.pm, nmb * sizeof *c.pm);
+			if (d->mailboxes && c.pm) {
+				c.capm = nmb;
+			} else {
+				free(c.pm);
+				c.pm = NULL;
+				free(d->mailboxes);
+				d->mailboxes = NULL;
+			}
+		}
+		c.ctl = has_control(text, len);
 		parse_lines(&c, text, len);
 		link_all(&c);
 	}
 	free(c.pd);
 	free(c.pp);
 	free(c.pm);
+	diag_flush(&c);
 	if (c.nerr) {
-		if (c.nerr > MAX_ERRORS && d->diag) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "%s: %d more errors not shown", c.name, c.nerr - MAX_ERRORS);
-			d->diag(d->diag_arg, "error", msg);
-		}
 		umfax_dir_release(d);
 		errno = EINVAL;
 		return -1;
@@ -1785,6 +2015,7 @@ static int read_file(const char *path, char **bufp, size_t *lenp, struct stat *s
 	}
 	size_t cap = (size_t)st->st_size + 1, len = 0;
 	char *buf = malloc(cap);
+	big_pages(buf, cap);
 	if (!buf) {
 		close(fd);
 		snprintf(err, errlen, "%s: out of memory", path);
