@@ -147,6 +147,13 @@ main(int argc, char **argv)
 	uint32_t *lat;
 	long nlat = 0;
 
+	if (argc == 1) {
+		/* make bench runs every bench/NAME.c without arguments: this one is
+		 * the load generator that bench/sipredirect.sh drives */
+		printf("sipload: the load generator of bench/sipredirect.sh, which runs it "
+		    "against sipredirect and Kamailio; nothing to do alone\n");
+		return 0;
+	}
 	while ((c = getopt(argc, argv, "s:n:w:T:u:e:m:b:D:")) != -1) {
 		switch (c) {
 		case 's': target = optarg; break;
