@@ -90,9 +90,8 @@ umfax_sipredir_key(const char *buf, size_t len, char *method, size_t mn,
 	return rc;
 }
 
-/* At most 10 lines a second about peers that are not gateways. */
-static int
-stranger_log_ok(void)
+int
+umfax_sipredir_stranger_log_ok(void)
 {
 	static time_t sec;
 	static int n;
@@ -303,7 +302,7 @@ umfax_sipredir_answer(struct umfax_sipredir *r, const char *buf, size_t len,
 
 	if (!umfax_dir_gateway(r->dir, src, srclen)) {
 		r->n_403++;
-		if (stranger_log_ok()) {
+		if (umfax_sipredir_stranger_log_ok()) {
 			char qm[48];
 			umfax_log(LOG_WARNING, NULL, callid,
 			    "event=not-gateway status=403 peer=%s method=%s", peer,

@@ -69,6 +69,10 @@ int umfax_sipredir_decide(struct umfax_sipredir *r, const struct umfax_sip_msg *
 int umfax_sipredir_key(const char *buf, size_t len, char *method, size_t mn,
     char *key, size_t kn);
 
+/* 1 while fewer than 10 lines a second have been logged about peers that
+ * are not gateways (then a line with the number suppressed). */
+int umfax_sipredir_stranger_log_ok(void);
+
 /* "IP:PORT" ("[v6]:PORT") of SA into DST (size N). */
 char *umfax_sip_addr_str(const struct sockaddr *sa, socklen_t len, char *dst, size_t n);
 

@@ -469,7 +469,8 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 	umfax_sip_totag(&m, p->r->salt, totag);
 	if (!umfax_dir_gateway(p->r->dir, src, sl)) {
 		p->r->n_403++;
-		umfax_log(LOG_WARNING, NULL, NULL, "event=not-gateway status=403 peer=%s", peer);
+		if (umfax_sipredir_stranger_log_ok())
+			umfax_log(LOG_WARNING, NULL, NULL, "event=not-gateway status=403 peer=%s", peer);
 		if (strcmp(m.method, "ACK") != 0)
 			reply(fd, src, sl, &m, 403, totag, NULL, NULL);
 		umfax_sip_msg_release(&m);
