@@ -3,6 +3,7 @@
  *
  *   sipsend -s 127.0.0.1:PORT [-t] [-b 127.0.0.2] [-p LOCALPORT] [-w MS] FILE...
  *   sipsend -s [::1]:PORT ...          (IPv6 loopback)
+ *   -i MS: pause MS milliseconds between files (split a TCP message)
  *
  * Each FILE is sent as is (LF line ends become CRLF unless -r), in one
  * datagram or over one TCP connection; then sipsend waits MS milliseconds
@@ -45,12 +46,12 @@ int
 main(int argc, char **argv)
 {
 	const char *target = NULL, *bindaddr = "127.0.0.1";
-	long wait = 500, lport = 0;
+	long wait = 500, lport = 0, pause_ms = 0;
 	int tcp = 0, raw = 0, c, fd, i, got = 0, v6 = 0;
 	struct sockaddr_in ta, la;
 	struct sockaddr_in6 ta6;
 
-	while ((c = getopt(argc, argv, "s:tb:p:w:r")) != -1) {
+	while ((c = getopt(argc, argv, "s:tb:p:w:ri:")) != -1) {
 		switch (c) {
 		case 's': target = optarg; break;
 		case 't': tcp = 1; break;
@@ -58,10 +59,12 @@ main(int argc, char **argv)
 		case 'p': lport = strtol(optarg, NULL, 10); break;
 		case 'w': wait = strtol(optarg, NULL, 10); break;
 		case 'r': raw = 1; break;
+		case 'i': pause_ms = strtol(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	}
-	if (!target || optind >= argc || wait < 0 || wait > 60000 || lport < 0 || lport > 65535)
+	if (!target || optind >= argc || wait < 0 || wait > 60000 || lport < 0 || lport > 65535 ||
+	    pause_ms < 0 || pause_ms > 10000)
 		goto usage;
 	if (strncmp(target, "[::1]:", 6) == 0) {
 		v6 = 1;
@@ -92,8 +95,12 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = optind; i < argc; i++) {
 		static char in[70000], out[140000];
-		FILE *fp = fopen(argv[i], "rb");
+		FILE *fp;
 		size_t n, o = 0, k;
+
+		if (i > optind && pause_ms > 0)
+			usleep((useconds_t)pause_ms * 1000);
+		fp = fopen(argv[i], "rb");
 		if (!fp) {
 			fprintf(stderr, "sipsend: %s: %s\n", argv[i], strerror(errno));
 			return EX_NOINPUT;
@@ -131,6 +138,6 @@ main(int argc, char **argv)
 	close(fd);
 	return got ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: sipsend -s 127.0.0.1:PORT|[::1]:PORT [-t] [-b 127.x.x.x] [-p LOCALPORT] [-w MS] [-r] FILE...\n");
+	fprintf(stderr, "usage: sipsend -s 127.0.0.1:PORT|[::1]:PORT [-t] [-b 127.x.x.x] [-p LOCALPORT] [-w MS] [-r] [-i MS] FILE...\n");
 	return EX_USAGE;
 }
