@@ -122,7 +122,19 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 
 	umfax_tiff_info_init(&info);
 	if (job->len == 0) {
+		/* A fax call without a page (t38recv --keep-empty): nothing to
+		 * check, but faxmail tells the recipient.  A job that claims
+		 * pages and has no TIFF is broken. */
 		const char *st = umfax_job_get(job, "Status");
+		if (st && (!strcasecmp(st, "no-pages") || !strcasecmp(st, "error"))) {
+			if (umfax_job_set(job, "Pages", "0") < 0) {
+				snprintf(r->reason, sizeof r->reason, "cannot set the job fields");
+				r->code = EX_DATAERR;
+				return;
+			}
+			umfax_log(LOG_INFO, id, call, "pages=0 status=%s action=pass-on", st);
+			return;
+		}
 		snprintf(r->reason, sizeof r->reason, "job has no TIFF (0 bytes%s%s)",
 		    st ? ", Status: " : "", st ? st : "");
 		r->code = EX_DATAERR;
