@@ -1,2 +1,0 @@
-build/obj/lib/job.o: lib/job.c lib/job.h
-lib/job.h:

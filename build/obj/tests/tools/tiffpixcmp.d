@@ -1,1 +1,0 @@
-build/obj/tests/tools/tiffpixcmp.o: tests/tools/tiffpixcmp.c
