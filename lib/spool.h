@@ -38,6 +38,7 @@ struct umfax_spool {
 	char path[PATH_MAX];
 	int dirfd;
 	int sfd[UMFAX_NSTATES];                   /* directory fds of the states */
+	int trig[UMFAX_NSTATES];                  /* trigger FIFOs held open by a waiting runner */
 };
 
 /* Open SPOOL at PATH (NULL: $UMFAX_SPOOL, else the default).  With CREATE,

@@ -1,0 +1,2 @@
+build/obj/lib/job.o: lib/job.c lib/job.h
+lib/job.h:

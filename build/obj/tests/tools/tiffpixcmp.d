@@ -1,0 +1,1 @@
+build/obj/tests/tools/tiffpixcmp.o: tests/tools/tiffpixcmp.c
