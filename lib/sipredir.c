@@ -255,6 +255,18 @@ umfax_sipredir_answer(struct umfax_sipredir *r, const char *buf, size_t len,
 	umfax_job_clean(callid, sizeof callid, m.call_id, strlen(m.call_id));
 	snprintf(info->method, sizeof info->method, "%s", m.method);
 	key_of(&m, info->key, sizeof info->key);
+	if (r->txn_lookup && strcmp(m.method, "INVITE") == 0) {
+		size_t sl = 0;
+		const char *stored = r->txn_lookup(r->txn_arg, info->key, &sl);
+		if (stored) {
+			umfax_sip_msg_release(&m);
+			if (sl >= n)
+				return -1;
+			memcpy(out, stored, sl);
+			info->status = -1;
+			return (int)sl;
+		}
+	}
 	umfax_sip_totag(&m, r->salt, totag);
 
 	if (!umfax_dir_gateway(r->dir, src, srclen)) {

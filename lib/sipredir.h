@@ -21,6 +21,10 @@ struct umfax_sipredir {
 	int deny_code;                /* final answer when fax is not allowed */
 	int log_calls;                /* one log line per answered INVITE */
 	unsigned long long salt;      /* To-tag key */
+	/* Stateful mode: the stored answer of the INVITE transaction KEY (a
+	 * retransmission), or NULL for a new request. */
+	const char *(*txn_lookup)(void *arg, const char *key, size_t *len);
+	void *txn_arg;
 	/* counters */
 	unsigned long n_invite, n_302, n_403, n_404, n_deny, n_400, n_other, n_drop;
 };
@@ -32,7 +36,8 @@ void umfax_sipredir_init(struct umfax_sipredir *r, const struct umfax_dir *dir);
 /* What umfax_sipredir_answer found out, for the transaction layer. */
 struct umfax_sipredir_info {
 	char method[32];              /* "" when unparsable */
-	int status;                   /* status sent, 0 when none */
+	int status;                   /* status sent, 0 when none, -1 for a
+	                                 retransmission of a stored answer */
 	char key[512];                /* transaction key: Call-ID, CSeq, From tag, branch */
 };
 

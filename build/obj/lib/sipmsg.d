@@ -1,0 +1,2 @@
+build/obj/lib/sipmsg.o: lib/sipmsg.c lib/sipmsg.h
+lib/sipmsg.h:
