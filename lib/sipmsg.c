@@ -2,6 +2,7 @@
 #include "sipmsg.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,27 @@
 
 static int inited;
 
+static void
+osip_quiet(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
+{
+	(void)fi;
+	(void)li;
+	(void)level;
+	(void)chfr;
+	(void)ap;
+}
+
 void
 umfax_sip_init(void)
 {
 	if (!inited) {
+		int l;
 		parser_init();
+		/* libosip2 prints parse errors to stdout/stderr, which under
+		 * inetd is the peer's socket: silence it, we log ourselves. */
+		osip_trace_initialize_func(TRACE_LEVEL0, osip_quiet);
+		for (l = TRACE_LEVEL0; l < END_TRACE_LEVEL; l++)
+			osip_trace_disable_level((osip_trace_level_t)l);
 		inited = 1;
 	}
 }
@@ -253,6 +270,9 @@ umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
 	}
 	/* From here on, a 400 can be sent. */
 	*answerable = 1;
+	m->from_tag = gparam(&om->from->gen_params, "tag");
+	m->to_tag = gparam(&om->to->gen_params, "tag");
+	m->cseq_method = om->cseq->method;
 	{
 		osip_generic_param_t *b = NULL;
 		m->branch = "";
@@ -277,13 +297,10 @@ umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
 			return -1;
 		}
 	}
-	m->cseq_method = om->cseq->method;
 	if (strcmp(m->cseq_method, m->method) != 0) {
 		snprintf(err, errlen, "CSeq method does not match the request");
 		return -1;
 	}
-	m->from_tag = gparam(&om->from->gen_params, "tag");
-	m->to_tag = gparam(&om->to->gen_params, "tag");
 	if (om->from->displayname) {
 		const char *d = om->from->displayname;
 		size_t l = strlen(d);
@@ -440,7 +457,8 @@ umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
 	char *s = NULL;
 	int pos;
 
-	if (!om || !om->from || !om->to || !om->call_id || !om->cseq || n < 64)
+	if (!om || !om->from || !om->to || !om->call_id || !om->cseq ||
+	    !om->cseq->number || !om->cseq->method || !m->to_tag || n < 64)
 		return -1;
 	snprintf(line, sizeof line, "SIP/2.0 %03d ", code);
 	puts_(&o, line);
@@ -477,9 +495,10 @@ umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
 	}
 	puts_(&o, "\r\nCall-ID: ");
 	puts_(&o, m->call_id);
-	snprintf(line, sizeof line, "\r\nCSeq: %lu ", m->cseq);
-	puts_(&o, line);
-	puts_(&o, m->cseq_method);
+	puts_(&o, "\r\nCSeq: ");
+	puts_(&o, om->cseq->number);
+	puts_(&o, " ");
+	puts_(&o, om->cseq->method);
 	puts_(&o, "\r\n");
 	if (extra)
 		puts_(&o, extra);
