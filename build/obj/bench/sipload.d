@@ -1,0 +1,1 @@
+build/obj/bench/sipload.o: bench/sipload.c

@@ -1,0 +1,1 @@
+build/obj/tests/tools/sipsink.o: tests/tools/sipsink.c
