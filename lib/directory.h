@@ -246,4 +246,8 @@ int umfax_dir_addr_user(const char *addr, char *user, size_t n, char *userhost, 
 
 const char *umfax_uri_type_name(enum umfax_uri_type t);   /* "telextn" ... */
 
+/* The field names of an object KIND ("dialplan", "policy", "mailbox"), in
+ * the documented order, NULL-terminated; NULL for an unknown kind. */
+const char *const *umfax_dir_fields(const char *kind);
+
 #endif
