@@ -279,7 +279,7 @@ main(int argc, char **argv)
 			cid = strstr(r, "\r\nCall-ID: L");
 			if (!cid || code < 200)
 				continue;
-			cid = strchr(cid, '-');
+			cid = strchr(cid + 11, '-');
 			if (!cid)
 				continue;
 			idx = strtol(cid + 1, NULL, 10);

@@ -1,0 +1,1 @@
+build/obj/tests/tools/sipsend.o: tests/tools/sipsend.c
