@@ -69,7 +69,7 @@ $(LIB_A): $(LIB_OBJ)
 	ar rcs $@ $(LIB_OBJ)
 
 .SECONDEXPANSION:
-$(B)/bin/%: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard bin/%/*.c)) $(LIB_A)
+$(B)/bin/%: $$(addprefix $(B)/obj/,$$(subst .c,.o,$$(wildcard bin/$$*/*.c))) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
