@@ -109,7 +109,7 @@ check: deps
 	$(MAKE) fuzz-check
 
 asan:
-	$(MAKE) B=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	$(MAKE) B=build-asan OPT=-O1 WERROR= SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		all unit e2e
 
 # ---- fuzzing (clang + libFuzzer) -----------------------------------------
