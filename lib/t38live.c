@@ -33,7 +33,7 @@
 #include "job.h"
 #include "log.h"
 #include "sdp.h"
-#include "sipmsg.h"
+#include "t38live_sip.h"
 #include "spool.h"
 #include "t38live.h"
 
@@ -89,7 +89,7 @@ struct call {
 	size_t resp_len;
 	long rtx_at, rtx_iv, rtx_end;
 	/* dialog, for our BYE */
-	char remote_target[UMFAX_SIP_MAX_URI];
+	char remote_target[UMFAX_LSIP_MAX_URI];
 	char their_from[1024];    /* their From header value (our To) */
 	char their_to[1024];      /* their To header value (our From), with our tag */
 	unsigned long our_cseq;
@@ -342,29 +342,19 @@ static void sip_send(struct srv *s, const struct route *rt, const char *buf, siz
 }
 
 /* A response to M, with extra header lines and a body (SDP) or none. */
-static int respond(struct srv *s, const struct route *rt, const struct umfax_sip_msg *m,
+static int respond(struct srv *s, const struct route *rt, const struct umfax_lsip *m,
     int code, const char *totag, const char *extra, const char *body, char *keep, size_t keepn)
 {
 	char out[8192];
-	int n = umfax_sip_response(out, sizeof out - 2048, m, code, NULL, totag, extra);
+	int n = umfax_lsip_response(out, sizeof out, m, code, totag, extra, body);
 	if (n < 0)
 		return -1;
-	char *tail = strstr(out, "Server: umfax-sipredirect\r\n");
-	if (!tail)
-		return -1;
-	size_t bl = body ? strlen(body) : 0;
-	int k = snprintf(tail, sizeof out - (size_t) (tail - out),
-	    "Server: umfax-t38recv\r\n%sContent-Length: %zu\r\n\r\n%s",
-	    body ? "Content-Type: application/sdp\r\n" : "", bl, body ? body : "");
-	if (k < 0 || (size_t) k >= sizeof out - (size_t) (tail - out))
-		return -1;
-	size_t len = (size_t) (tail - out) + (size_t) k;
-	sip_send(s, rt, out, len);
-	if (keep && keepn > len) {
-		memcpy(keep, out, len);
-		keep[len] = 0;
+	sip_send(s, rt, out, (size_t) n);
+	if (keep && keepn > (size_t) n) {
+		memcpy(keep, out, (size_t) n);
+		keep[n] = 0;
 	}
-	return (int) len;
+	return n;
 }
 
 /* ---------------------------------------------------------------- the job */
@@ -925,7 +915,7 @@ static int get_body(osip_message_t *om, const char **body, size_t *len)
 	return -1;
 }
 
-static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_msg *m, int sipfd)
+static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip *m, int sipfd)
 {
 	osip_message_t *om = m->osip;
 	char totag[17], why[256], q[300], extra[512], ans[2048];
@@ -933,7 +923,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_m
 	size_t blen;
 	int code;
 
-	umfax_sip_totag(m, s->salt, totag);
+	umfax_lsip_totag(m, s->salt, totag);
 	if (!allowed(s, &rt->peer)) {
 		respond(s, rt, m, 403, totag, "Warning: 399 umfax \"caller address not allowed\"\r\n", NULL, NULL, 0);
 		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s reason=\"address not allowed\"",
@@ -963,10 +953,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_m
 	umfax_job_clean(c->caller_name, sizeof c->caller_name, m->from_name, strlen(m->from_name));
 	{
 		char u[256] = "";
-		if (m->ruri_user && *m->ruri_user)
-			snprintf(u, sizeof u, "%s", m->ruri_user);
-		else if (umfax_sip_uri_user(m->to_uri, u, sizeof u) < 0)
-			u[0] = 0;
+		snprintf(u, sizeof u, "%s", m->ruri_user[0] ? m->ruri_user : m->to_user);
 		umfax_job_clean(c->called, sizeof c->called, u, strlen(u));
 	}
 	rb = hdr_value(om, "referred-by", "b");
@@ -1073,7 +1060,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_m
 	    c->called[0] ? c->called : "none", c->recipient);
 }
 
-static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_sip_msg *m)
+static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_lsip *m)
 {
 	char ans[2048], why[256], ex[600];
 	const char *body;
@@ -1107,7 +1094,7 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 {
 	osip_message_t *om = NULL;
 	struct call *c;
-	umfax_sip_init();
+	umfax_lsip_init();
 	if (osip_message_init(&om) != 0)
 		return;
 	if (osip_message_parse(om, buf, len) == 0 && om->call_id && om->call_id->number && om->cseq &&
@@ -1128,26 +1115,26 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 
 static void handle_sip(struct srv *s, const struct route *rt, const char *buf, size_t len, int sipfd)
 {
-	struct umfax_sip_msg m;
+	struct umfax_lsip m;
 	char err[256], q[300];
 	int answerable = 0;
 	struct call *c;
 
-	if (umfax_sip_is_response(buf, len)) {
+	if (umfax_lsip_is_response(buf, len)) {
 		handle_response(s, buf, len);
 		return;
 	}
-	if (umfax_sip_msg_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
+	if (umfax_lsip_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
 		char totag[17];
 		umfax_log(LOG_NOTICE, NULL, m.call_id[0] ? m.call_id : NULL, "event=bad-request peer=%s error=\"%s\"",
 		    addr_text(q, sizeof q, &rt->peer), umfax_log_quote(q, sizeof q, err));
 		if (answerable && m.method && strcmp(m.method, "ACK") != 0) {
-			umfax_sip_totag(&m, s->salt, totag);
+			umfax_lsip_totag(&m, s->salt, totag);
 			char ex[400];
 			snprintf(ex, sizeof ex, "Warning: 399 umfax \"%s\"\r\n", err);
 			respond(s, rt, &m, 400, totag, ex, NULL, NULL, 0);
 		}
-		umfax_sip_msg_release(&m);
+		umfax_lsip_release(&m);
 		return;
 	}
 	c = find_call(s, m.call_id, m.from_tag);
@@ -1183,7 +1170,7 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		respond(s, rt, &m, c ? 200 : 481, c ? c->our_tag : NULL, NULL, NULL, NULL, 0);
 	} else if (strcmp(m.method, "OPTIONS") == 0) {
 		char totag[17];
-		umfax_sip_totag(&m, s->salt, totag);
+		umfax_lsip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 200, totag,
 		    "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\nAccept: application/sdp\r\nSupported: timer\r\n",
 		    NULL, NULL, 0);
@@ -1201,10 +1188,10 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		}
 	} else {
 		char totag[17];
-		umfax_sip_totag(&m, s->salt, totag);
+		umfax_lsip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 405, totag, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n", NULL, NULL, 0);
 	}
-	umfax_sip_msg_release(&m);
+	umfax_lsip_release(&m);
 }
 
 /* ---------------------------------------------------------------- sockets */
@@ -1552,7 +1539,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 		umfax_log(LOG_WARNING, NULL, NULL, "event=no-directory error=\"%s\" note=\"calls without Referred-By recipient are refused\"",
 		    umfax_log_quote(qe, sizeof qe, err));
 	}
-	umfax_sip_init();
+	umfax_lsip_init();
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.ep < 0) {
 		rc = EX_OSERR;
