@@ -476,14 +476,14 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 		}
 	}
 	if (umfax_spool_commit(&s->sp, &job, UMFAX_RECEIVED, UMFAX_NONE, 0, err, sizeof err) < 0) {
-		umfax_log(LOG_ERR, c->job_id, c->call_id, "error=\"cannot commit the job: %s\" tiff=%s",
-		    umfax_log_quote(q, sizeof q, err), c->tiff);
+		umfax_log(LOG_ERR, c->job_id, c->call_id, "error=%s tiff=%s",
+		    umfax_log_quote(q, sizeof q, err), c->tiff); /* cannot commit */
 		rc = EX_CANTCREAT;
 	} else {
 		unlink(c->tiff);
 	}
 	umfax_log(LOG_INFO, c->job_id, c->call_id[0] ? c->call_id : NULL,
-	    "result=%s pages=%d transport=%s peer=%s remote=\"%s\" t30=%s end=%s recovered=%ld lost=%ld concealed_ms=%ld duration=%.0f",
+	    "result=%s pages=%d transport=%s peer=%s remote=%s t30=%s end=%s recovered=%ld lost=%ld concealed_ms=%ld duration=%.0f",
 	    status_name(info.status), info.pages, c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none",
 	    c->peer_text, umfax_log_quote(qr, sizeof qr, info.remote_ident),
 	    umfax_log_quote(q, sizeof q, info.t30_result), why, fst.recovered, fst.lost,
@@ -1030,7 +1030,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 		char ex2[400];
 		snprintf(ex2, sizeof ex2, "Warning: 399 umfax \"%s\"\r\n", why);
 		respond(s, rt, m, code, totag, ex2, NULL, NULL, 0);
-		umfax_log(LOG_NOTICE, c->job_id, c->call_id, "result=refused code=%d peer=%s reason=\"%s\"",
+		umfax_log(LOG_NOTICE, c->job_id, c->call_id, "result=refused code=%d peer=%s reason=%s",
 		    code, c->peer_text, umfax_log_quote(q, sizeof q, why));
 		c->committed = 1;
 		call_free(s, c);
@@ -1116,7 +1116,7 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 static void handle_sip(struct srv *s, const struct route *rt, const char *buf, size_t len, int sipfd)
 {
 	struct umfax_lsip m;
-	char err[256], q[300];
+	char err[256], q[300], pa[96];
 	int answerable = 0;
 	struct call *c;
 
@@ -1126,8 +1126,8 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 	}
 	if (umfax_lsip_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
 		char totag[17];
-		umfax_log(LOG_NOTICE, NULL, m.call_id[0] ? m.call_id : NULL, "event=bad-request peer=%s error=\"%s\"",
-		    addr_text(q, sizeof q, &rt->peer), umfax_log_quote(q, sizeof q, err));
+		umfax_log(LOG_NOTICE, NULL, m.call_id[0] ? m.call_id : NULL, "event=bad-request peer=%s error=%s",
+		    addr_text(pa, sizeof pa, &rt->peer), umfax_log_quote(q, sizeof q, err));
 		if (answerable && m.method && strcmp(m.method, "ACK") != 0) {
 			umfax_lsip_totag(&m, s->salt, totag);
 			char ex[400];
@@ -1536,7 +1536,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	else
 	{
 		char qe[600];
-		umfax_log(LOG_WARNING, NULL, NULL, "event=no-directory error=\"%s\" note=\"calls without Referred-By recipient are refused\"",
+		umfax_log(LOG_WARNING, NULL, NULL, "event=no-directory error=%s note=\"calls without Referred-By recipient are refused\"",
 		    umfax_log_quote(qe, sizeof qe, err));
 	}
 	umfax_lsip_init();
@@ -1585,9 +1585,8 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			}
 			ep_add(&s, &ev_t38l, EPOLLIN);
 		}
-		char a[96];
 		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s",
-		    addr_text(a, sizeof a, &ss), s.tcp_port, s.prefer_g711 ? "g711" : "t38");
+		    listen, s.tcp_port, s.prefer_g711 ? "g711" : "t38");
 	}
 	if (drop_privileges() < 0) {
 		rc = EX_NOPERM;
@@ -1675,7 +1674,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 					if (si.ssi_signo == SIGHUP) {
 						char qe[600];
 						if (s.have_dir && umfax_dir_reload(&s.dir, err, sizeof err) < 0)
-							umfax_log(LOG_ERR, NULL, NULL, "error=\"directory reload: %s\"",
+							umfax_log(LOG_ERR, NULL, NULL, "event=directory-reload error=%s",
 							    umfax_log_quote(qe, sizeof qe, err));
 					} else {
 						s.stop = 1;
