@@ -513,8 +513,7 @@ static void call_free(struct srv *s, struct call *c)
 	free(c->tconn);
 	if (c->fs)
 		umfax_faxsess_free(c->fs);
-	if (!c->committed)
-		unlink(c->tiff);
+	unlink(c->tiff);          /* committed or refused: the job file holds the pages */
 	s->ncalls--;
 	free(c);
 }
