@@ -132,6 +132,66 @@ static int header(const char *msg, const char *name, const char *compact, char *
 	return -1;
 }
 
+/* T.38 over TCP straight to ADDR:PORT, no SIP (a server run by inetd). */
+static int direct_tcp(struct st *s, const char *addr, const char *tiff, int t38v, int ecm, int timeout)
+{
+	char host[64], err[256];
+	int port;
+	struct umfax_faxinfo info = { 0 };
+	if (sscanf(addr, "%63[^:]:%d", host, &port) != 2)
+		return 2;
+	memset(&s->mpeer, 0, sizeof s->mpeer);
+	s->mpeer.sin_family = AF_INET;
+	s->mpeer.sin_port = htons((uint16_t) port);
+	if (inet_pton(AF_INET, host, &s->mpeer.sin_addr) != 1)
+		return 2;
+	s->kind = UMFAX_FAXSESS_TCP;
+	s->tfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (s->tfd < 0 || connect(s->tfd, (struct sockaddr *) &s->mpeer, sizeof s->mpeer) < 0) {
+		perror("faxsend: connect");
+		return 2;
+	}
+	struct umfax_faxsess_conf fc = { 0 };
+	fc.kind = UMFAX_FAXSESS_TCP;
+	fc.calling = 1;
+	fc.tiff = tiff;
+	fc.local_ident = "+1 425 555 0100";
+	fc.ecm = ecm;
+	fc.fastest = 14400;
+	fc.t38_version = t38v;
+	fc.rate_tcf = 2;
+	struct umfax_faxsess *fs = umfax_faxsess_new(&fc, out, s, err, sizeof err);
+	if (!fs) {
+		fprintf(stderr, "faxsend: %s\n", err);
+		return 2;
+	}
+	umfax_faxsess_set_log(fs, logline, NULL);
+	long start = now_ms(), tick = start + 20, done_at = 0;
+	for (;;) {
+		struct pollfd pf = { s->tfd, POLLIN, 0 };
+		long w = tick - now_ms();
+		if (poll(&pf, 1, w < 0 ? 0 : (int) w) > 0) {
+			uint8_t buf[4096];
+			ssize_t r = recv(s->tfd, buf, sizeof buf, 0);
+			if (r <= 0)
+				break;
+			umfax_faxsess_rx(fs, buf, (size_t) r);
+		}
+		if (now_ms() >= tick) {
+			tick += 20;
+			if (umfax_faxsess_tick(fs) && !done_at)
+				done_at = now_ms();
+		}
+		if ((done_at && now_ms() - done_at > 500) || now_ms() - start > timeout * 1000L)
+			break;
+	}
+	umfax_faxsess_finish(fs, &info);
+	umfax_faxsess_free(fs);
+	close(s->tfd);
+	printf("faxsend: transport=t38-tcp direct pages=%d result=\"%s\"\n", info.pages, info.t30_result);
+	return info.status == UMFAX_FAX_COMPLETE && info.pages > 0 ? 0 : 1;
+}
+
 static void usage(void)
 {
 	fputs("usage: faxsend [-t udptl|tcp|ulaw|alaw] [-s ADDR:PORT] [--loss PCT] [--reorder PCT]\n"
@@ -155,10 +215,11 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'W' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "direct", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct st s;
-	const char *server = "127.0.0.1:5060", *to = "fax", *rb = NULL;
+	const char *server = "127.0.0.1:5060", *to = "fax", *rb = NULL, *direct = NULL;
 	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180;
 	char host[64];
 	int port;
@@ -187,12 +248,15 @@ int main(int argc, char **argv)
 		case 'W': timeout = atoi(optarg); break;
 		case 'S': s.seed = (unsigned) atoi(optarg); break;
 		case 'v': verbose++; break;
+		case 'D': direct = optarg; break;
 		default: usage();
 		}
 	}
 	if (optind != argc - 1)
 		usage();
 	const char *tiff = argv[optind];
+	if (direct)
+		return direct_tcp(&s, direct, tiff, t38v, ecm, timeout);
 	if (sscanf(server, "%63[^:]:%d", host, &port) != 2)
 		usage();
 	memset(&s.srv, 0, sizeof s.srv);
