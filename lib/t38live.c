@@ -1505,9 +1505,11 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	socklen_t sl;
 	struct ev ev_udp = { EV_SIPUDP, -1, NULL }, ev_tcpl = { EV_SIPTCPL, -1, NULL },
 	    ev_t38l = { EV_T38TCPL, -1, NULL }, ev_tim = { EV_TIMER, -1, NULL }, ev_sig = { EV_SIGNAL, -1, NULL };
-	int rc = EX_OK;
+	int rc = EX_OK, spool_ok = 0;
 
 	memset(&s, 0, sizeof s);
+	s.ep = -1;
+	umfax_dir_init(&s.dir);
 	s.cfg = cfg;
 	s.udpfd = -1;
 	s.prefer_g711 = strcmp(umfax_conf_str("t38live_media"), "g711") == 0;
@@ -1523,20 +1525,8 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	}
 	if (parse_allow(&s, err, sizeof err) < 0) {
 		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+		umfax_dir_release(&s.dir);
 		return EX_CONFIG;
-	}
-	if (umfax_spool_open(&s.sp, cfg->spool, 1, err, sizeof err) < 0) {
-		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
-		return EX_CANTCREAT;
-	}
-	umfax_dir_init(&s.dir);
-	if (umfax_dir_load(&s.dir, umfax_conf_str("directory_file"), err, sizeof err) == 0)
-		s.have_dir = 1;
-	else
-	{
-		char qe[600];
-		umfax_log(LOG_WARNING, NULL, NULL, "event=no-directory error=%s note=\"calls without Referred-By recipient are refused\"",
-		    umfax_log_quote(qe, sizeof qe, err));
 	}
 	umfax_lsip_init();
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1544,22 +1534,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 		rc = EX_OSERR;
 		goto out;
 	}
-	if (cfg->inetd) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof peer;
-		int fd = dup(0);
-		if (fd < 0 || getpeername(fd, (struct sockaddr *) &peer, &pl) < 0) {
-			umfax_log(LOG_ERR, NULL, NULL, "error=\"inetd mode: fd 0 is not a connected socket\"");
-			rc = EX_USAGE;
-			goto out;
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		if (!tcp_session(&s, fd, &peer)) {
-			close(fd);
-			rc = EX_UNAVAILABLE;
-			goto out;
-		}
-	} else {
+	if (!cfg->inetd) {
 		const char *listen = cfg->listen ? cfg->listen : umfax_conf_str("t38live_listen");
 		if (parse_hostport(listen, 5060, &ss, &sl) < 0) {
 			umfax_log(LOG_ERR, NULL, NULL, "error=\"listen address not understood: %s\"", listen);
@@ -1590,6 +1565,37 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	if (drop_privileges() < 0) {
 		rc = EX_NOPERM;
 		goto out;
+	}
+	/* the spool and the directory as the user we now are */
+	if (umfax_spool_open(&s.sp, cfg->spool, 1, err, sizeof err) < 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	spool_ok = 1;
+	if (umfax_dir_load(&s.dir, umfax_conf_str("directory_file"), err, sizeof err) == 0)
+		s.have_dir = 1;
+	else
+	{
+		char qe[600];
+		umfax_log(LOG_WARNING, NULL, NULL, "event=no-directory error=%s note=\"calls without Referred-By recipient are refused\"",
+		    umfax_log_quote(qe, sizeof qe, err));
+	}
+	if (cfg->inetd) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof peer;
+		int fd = dup(0);
+		if (fd < 0 || getpeername(fd, (struct sockaddr *) &peer, &pl) < 0) {
+			umfax_log(LOG_ERR, NULL, NULL, "error=\"inetd mode: fd 0 is not a connected socket\"");
+			rc = EX_USAGE;
+			goto out;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (!tcp_session(&s, fd, &peer)) {
+			close(fd);
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
 	}
 	{
 		sigset_t set;
@@ -1724,6 +1730,7 @@ out:
 	if (s.ep >= 0)
 		close(s.ep);
 	umfax_dir_release(&s.dir);
-	umfax_spool_close(&s.sp);
+	if (spool_ok)
+		umfax_spool_close(&s.sp);
 	return rc;
 }
