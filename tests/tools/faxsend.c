@@ -216,11 +216,12 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "direct", required_argument, NULL, 'D' },
+		{ "reinvite", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct st s;
 	const char *server = "127.0.0.1:5060", *to = "fax", *rb = NULL, *direct = NULL;
-	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180;
+	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180, reinv_ms = 0;
 	char host[64];
 	int port;
 
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
 		case 'S': s.seed = (unsigned) atoi(optarg); break;
 		case 'v': verbose++; break;
 		case 'D': direct = optarg; break;
+		case 'I': reinv_ms = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -288,7 +290,8 @@ int main(int argc, char **argv)
 	snprintf(callid, sizeof callid, "fs%08lx%04x@127.0.0.1", (unsigned long) random(), (unsigned) getpid() & 0xffff);
 	snprintf(tag, sizeof tag, "t%08lx", (unsigned long) random());
 	snprintf(branch, sizeof branch, "z9hG4bKfs%08lx", (unsigned long) random());
-	int sl = snprintf(sdp, sizeof sdp, "v=0\r\no=faxsend 1 1 IN IP4 127.0.0.1\r\ns=faxsend\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n");
+	int sl;
+	sl = snprintf(sdp, sizeof sdp, "v=0\r\no=faxsend 1 1 IN IP4 127.0.0.1\r\ns=faxsend\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n");
 	if (s.kind == UMFAX_FAXSESS_UDPTL || s.kind == UMFAX_FAXSESS_TCP)
 		sl += snprintf(sdp + sl, sizeof sdp - (size_t) sl,
 		    "m=image %d %s t38\r\na=T38FaxVersion:%d\r\na=T38MaxBitRate:14400\r\n"
@@ -419,7 +422,22 @@ int main(int argc, char **argv)
 	}
 	/* the call */
 	long start = now_ms(), tick = start + 20, done_at = 0;
-	int server_bye = 0;
+	int server_bye = 0, reinv_state = 0;    /* 1 sent, 2 done */
+	char reinv[4096];
+	int rl = 0;
+	long reinv_at = 0;
+	if (reinv_ms > 0 && (s.kind == UMFAX_FAXSESS_ULAW || s.kind == UMFAX_FAXSESS_ALAW)) {
+		char sdp2[1024];
+		int l2 = snprintf(sdp2, sizeof sdp2, "v=0\r\no=faxsend 1 2 IN IP4 127.0.0.1\r\ns=faxsend\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		    "m=image %d udptl t38\r\na=T38FaxVersion:%d\r\na=T38MaxBitRate:14400\r\na=T38FaxRateManagement:transferredTCF\r\n"
+		    "a=T38FaxMaxDatagram:400\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n", mport, t38v);
+		rl = snprintf(reinv, sizeof reinv,
+		    "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%sr;rport\r\nMax-Forwards: 70\r\n"
+		    "From: \"Fax Sender\" <sip:+14255550100@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 INVITE\r\n"
+		    "Contact: <sip:faxsend@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		    contact, sip_port, branch, tag, to_hdr, callid, sip_port, l2, sdp2);
+		reinv_at = start + reinv_ms;
+	}
 	while (fs && !server_bye) {
 		struct pollfd pf[3] = { { s.sipfd, POLLIN, 0 }, { s.kind == UMFAX_FAXSESS_TCP ? s.tfd : s.mfd, POLLIN, 0 } };
 		long w = tick - now_ms();
@@ -449,10 +467,56 @@ int main(int argc, char **argv)
 					    via, fr, t, callid, cs);
 					sendto(s.sipfd, ok200, (size_t) k, 0, (struct sockaddr *) &from, fl);
 					server_bye = 1;
+				} else if (strncmp(req, "SIP/2.0 2", 9) == 0 && strstr(req, "CSeq: 2 INVITE")) {
+					/* the answer to our re-INVITE: ACK it, move to T.38 */
+					char ack2[8192], err[256];
+					int a2 = snprintf(ack2, sizeof ack2,
+					    "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%sra;rport\r\nMax-Forwards: 70\r\n"
+					    "From: \"Fax Sender\" <sip:+14255550100@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+					    contact, sip_port, branch, tag, to_hdr, callid);
+					sendto(s.sipfd, ack2, (size_t) a2, 0, (struct sockaddr *) &s.srv, sizeof s.srv);
+					if (reinv_state == 1) {
+						char *b2 = strstr(req, "\r\n\r\n");
+						struct umfax_sdp a;
+						const struct umfax_sdp_media *mm = NULL;
+						if (b2 && umfax_sdp_parse(b2 + 4, strlen(b2 + 4), &a) == 0)
+							mm = umfax_sdp_find(&a, UMFAX_SDP_T38_UDPTL);
+						reinv_state = 2;
+						if (!mm) {
+							fprintf(stderr, "faxsend: re-INVITE answer without T.38\n");
+							break;
+						}
+						s.mpeer.sin_port = htons((uint16_t) mm->port);
+						umfax_faxsess_free(fs);
+						s.kind = UMFAX_FAXSESS_UDPTL;
+						struct umfax_faxsess_conf f2 = { 0 };
+						f2.kind = s.kind;
+						f2.calling = 1;
+						f2.tiff = tiff;
+						f2.local_ident = "+1 425 555 0100";
+						f2.ecm = ecm;
+						f2.fastest = 14400;
+						f2.t38_version = mm->t38_version >= 0 ? mm->t38_version : t38v;
+						f2.max_datagram = mm->t38_max_datagram;
+						f2.rate_tcf = 2;
+						f2.redundancy = 3;
+						f2.hold = 4;
+						fs = umfax_faxsess_new(&f2, out, &s, err, sizeof err);
+						if (!fs) {
+							fprintf(stderr, "faxsend: %s\n", err);
+							return 2;
+						}
+						umfax_faxsess_set_log(fs, logline, NULL);
+						printf("faxsend: re-INVITE to T.38 accepted\n");
+					}
 				} else if (strncmp(req, "SIP/2.0 2", 9) == 0 && strstr(req, "INVITE")) {
 					sendto(s.sipfd, ack, (size_t) al, 0, (struct sockaddr *) &s.srv, sizeof s.srv);
 				}
 			}
+		}
+		if (reinv_at && reinv_state == 0 && now_ms() >= reinv_at) {
+			sendto(s.sipfd, reinv, (size_t) rl, 0, (struct sockaddr *) &s.srv, sizeof s.srv);
+			reinv_state = 1;
 		}
 		if (now_ms() >= tick) {
 			tick += 20;
