@@ -97,6 +97,13 @@ struct call {
 	size_t bye_len;
 	long bye_at, bye_iv, bye_end;
 	long session_expires;     /* seconds, 0: no session timer */
+	/* our re-INVITE from G.711 to T.38 (t38live_reinvite) */
+	int rv_state;             /* 0 not yet, 1 sent, 2 answered */
+	unsigned long rv_cseq;
+	char rv_branch[40];
+	char rv[4096];
+	size_t rv_len;
+	long rv_at, rv_iv, rv_end;
 	long refresh_deadline;
 	/* SDP */
 	unsigned long sdp_version;
@@ -1089,6 +1096,106 @@ static void reinvite(struct srv *s, struct call *c, const struct route *rt, stru
 	c->rtx_end = now_ms() + 64 * T1_MS;
 }
 
+/* Offer T.38 on a G.711 call (RFC 3261 14.1): the same media port, UDPTL. */
+static void send_reinvite(struct srv *s, struct call *c)
+{
+	char sdp[1024], via_host[INET6_ADDRSTRLEN + 8];
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof me;
+	int port = 5060;
+	const char *fam = c->local.ss_family == AF_INET6 ? "IP6" : "IP4";
+
+	if (c->rt.tcp && c->rt.conn && getsockname(c->rt.conn->ev.fd, (struct sockaddr *) &me, &ml) == 0)
+		port = get_port(&me);
+	else if (!c->rt.tcp && getsockname(c->rt.fd, (struct sockaddr *) &me, &ml) == 0)
+		port = get_port(&me);
+	snprintf(via_host, sizeof via_host, c->local.ss_family == AF_INET6 ? "[%s]" : "%s", c->local_ip);
+	snprintf(c->rv_branch, sizeof c->rv_branch, "z9hG4bKr%08lx%08lx", (unsigned long) random(), (unsigned long) now_ms());
+	c->sdp_version++;
+	int sl = snprintf(sdp, sizeof sdp,
+	    "v=0\r\no=umfax %lu %lu IN %s %s\r\ns=umfax\r\nc=IN %s %s\r\nt=0 0\r\n"
+	    "m=image %d udptl t38\r\na=T38FaxVersion:%ld\r\na=T38MaxBitRate:%s\r\n"
+	    "a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:1400\r\n"
+	    "a=T38FaxUdpEC:t38UDPRedundancy\r\n",
+	    (unsigned long) (c->start_ms & 0xffffff), c->sdp_version, fam, c->local_ip, fam, c->local_ip,
+	    c->media_port, umfax_conf_int("t38live_t38_version"), umfax_conf_str("t38live_fastest_modem"));
+	c->rv_cseq = ++c->our_cseq;
+	int n = snprintf(c->rv, sizeof c->rv,
+	    "INVITE %s SIP/2.0\r\n"
+	    "Via: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "From: %s\r\n"
+	    "To: %s\r\n"
+	    "Call-ID: %s\r\n"
+	    "CSeq: %lu INVITE\r\n"
+	    "Contact: <sip:%s:%d;transport=%s>\r\n"
+	    "User-Agent: umfax-t38recv\r\n"
+	    "Content-Type: application/sdp\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, port, c->rv_branch,
+	    c->their_to, c->their_from, c->call_id, c->rv_cseq, via_host, port, c->rt.tcp ? "tcp" : "udp", sl, sdp);
+	if (n < 0 || (size_t) n >= sizeof c->rv)
+		return;
+	c->rv_len = (size_t) n;
+	sip_send(s, &c->rt, c->rv, c->rv_len);
+	c->rv_state = 1;
+	c->rv_iv = T1_MS;
+	c->rv_at = now_ms() + T1_MS;
+	c->rv_end = now_ms() + 64 * T1_MS;
+	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=reinvite offer=t38-udptl");
+}
+
+/* The answer to our re-INVITE: ACK it; a 2xx with T.38 moves the call. */
+static void reinvite_answered(struct srv *s, struct call *c, osip_message_t *om)
+{
+	char ack[4096], via_host[INET6_ADDRSTRLEN + 8], *to = NULL;
+	int code = om->status_code, first = c->rv_state == 1;
+	c->rv_state = 2;
+	snprintf(via_host, sizeof via_host, c->local.ss_family == AF_INET6 ? "[%s]" : "%s", c->local_ip);
+	if (!om->to || osip_to_to_str(om->to, &to) != 0 || !to)
+		return;
+	int n = snprintf(ack, sizeof ack,
+	    "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s%s;rport\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
+	    "Call-ID: %s\r\nCSeq: %lu ACK\r\nContent-Length: 0\r\n\r\n",
+	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, c->rv_branch, code < 300 ? "a" : "",
+	    c->their_to, to, c->call_id, c->rv_cseq);
+	osip_free(to);
+	if (n > 0 && (size_t) n < sizeof ack)
+		sip_send(s, &c->rt, ack, (size_t) n);
+	if (!first)
+		return;
+	if (code >= 300) {
+		umfax_log(LOG_INFO, c->job_id, c->call_id, "event=reinvite-refused code=%d keep=%s", code,
+		    umfax_faxsess_kind_name(c->kind));
+		return;
+	}
+	const char *body;
+	size_t blen;
+	struct umfax_sdp sdp;
+	const struct umfax_sdp_media *m = NULL;
+	struct sockaddr_storage peer;
+	socklen_t pl;
+	char err[256];
+	if (get_body(om, &body, &blen) == 0 && umfax_sdp_parse(body, blen, &sdp) == 0)
+		m = umfax_sdp_find(&sdp, UMFAX_SDP_T38_UDPTL);
+	if (!m || parse_hostport(m->addr[0] ? m->addr : sdp.addr, m->port, &peer, &pl) < 0) {
+		umfax_log(LOG_NOTICE, c->job_id, c->call_id, "event=reinvite-answer error=\"no T.38 in the answer\" keep=%s",
+		    umfax_faxsess_kind_name(c->kind));
+		return;
+	}
+	int maxv = (int) umfax_conf_int("t38live_t38_version");
+	c->t38_version = m->t38_version < 0 ? 0 : m->t38_version > maxv ? maxv : m->t38_version;
+	c->max_datagram = m->t38_max_datagram;
+	c->rate_tcf = 2;
+	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=media-change from=%s to=t38-udptl by=us",
+	    umfax_faxsess_kind_name(c->kind));
+	c->kind = UMFAX_FAXSESS_UDPTL;
+	c->mpeer = peer;
+	c->mplen = pl;
+	if (start_session(s, c, err, sizeof err) < 0)
+		end_call(s, c, "session-error", 1);
+}
+
 static void handle_response(struct srv *s, const char *buf, size_t len)
 {
 	osip_message_t *om = NULL;
@@ -1097,6 +1204,22 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 	if (osip_message_init(&om) != 0)
 		return;
 	if (osip_message_parse(om, buf, len) == 0 && om->call_id && om->call_id->number && om->cseq &&
+	    om->cseq->number && om->cseq->method && strcasecmp(om->cseq->method, "INVITE") == 0 && om->status_code >= 100) {
+		char cid[256];
+		unsigned long n = strtoul(om->cseq->number, NULL, 10);
+		if (om->call_id->host)
+			snprintf(cid, sizeof cid, "%s@%s", om->call_id->number, om->call_id->host);
+		else
+			snprintf(cid, sizeof cid, "%s", om->call_id->number);
+		for (c = s->calls; c; c = c->next)
+			if (c->sip && c->rv_state >= 1 && c->rv_cseq == n && strcmp(c->call_id, cid) == 0) {
+				if (om->status_code < 200)
+					c->rv_at = c->rv_end;          /* provisional: stop retransmitting */
+				else if (!c->committed)
+					reinvite_answered(s, c, om);   /* first answer, or a retransmitted 2xx: ACK again */
+				break;
+			}
+	} else if (om->call_id && om->call_id->number && om->cseq &&
 	    om->cseq->method && strcasecmp(om->cseq->method, "BYE") == 0 && om->status_code >= 200) {
 		char cid[256];
 		if (om->call_id->host)
@@ -1150,8 +1273,12 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 			new_invite(s, rt, &m, sipfd);
 		}
 	} else if (strcmp(m.method, "ACK") == 0) {
-		if (c && c->state == CS_ANSWERED)
+		if (c && c->state == CS_ANSWERED) {
 			c->state = CS_CONFIRMED;
+			if (c->rv_state == 0 && !s->prefer_g711 && umfax_conf_bool("t38live_reinvite") &&
+			    (c->kind == UMFAX_FAXSESS_ULAW || c->kind == UMFAX_FAXSESS_ALAW))
+				send_reinvite(s, c);
+		}
 	} else if (strcmp(m.method, "BYE") == 0) {
 		if (!c) {
 			respond(s, rt, &m, 481, NULL, NULL, NULL, NULL, 0);
@@ -1422,6 +1549,11 @@ static void on_tick(struct srv *s, uint64_t n)
 				c->rtx_iv = c->rtx_iv * 2 > T2_MS ? T2_MS : c->rtx_iv * 2;
 				c->rtx_at = t + c->rtx_iv;
 			}
+		}
+		if (c->rv_state == 1 && !c->committed && !c->rt.tcp && t >= c->rv_at && t < c->rv_end) {
+			sip_send(s, &c->rt, c->rv, c->rv_len);
+			c->rv_iv = c->rv_iv * 2 > T2_MS ? T2_MS : c->rv_iv * 2;
+			c->rv_at = t + c->rv_iv;
 		}
 		if (c->state == CS_BYE_SENT) {
 			if (t >= c->bye_end)

@@ -217,11 +217,12 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "direct", required_argument, NULL, 'D' },
 		{ "reinvite", required_argument, NULL, 'I' },
+		{ "accept-reinvite", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct st s;
 	const char *server = "127.0.0.1:5060", *to = "fax", *rb = NULL, *direct = NULL;
-	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180, reinv_ms = 0;
+	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180, reinv_ms = 0, accept_reinv = 0;
 	char host[64];
 	int port;
 
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'D': direct = optarg; break;
 		case 'I': reinv_ms = atoi(optarg); break;
+		case 'A': accept_reinv = 1; break;
 		default: usage();
 		}
 	}
@@ -467,6 +469,57 @@ int main(int argc, char **argv)
 					    via, fr, t, callid, cs);
 					sendto(s.sipfd, ok200, (size_t) k, 0, (struct sockaddr *) &from, fl);
 					server_bye = 1;
+				} else if (strncmp(req, "INVITE ", 7) == 0) {
+					/* the server's re-INVITE: T.38 (--accept-reinvite) or 488 */
+					char via[512] = "", fr[512] = "", t[512] = "", cs[64] = "", rsp[8192], sdp3[1024] = "";
+					struct umfax_sdp off;
+					const struct umfax_sdp_media *mm = NULL;
+					char *b3 = strstr(req, "\r\n\r\n");
+					header(req, "Via", "v", via, sizeof via);
+					header(req, "From", "f", fr, sizeof fr);
+					header(req, "To", "t", t, sizeof t);
+					header(req, "CSeq", NULL, cs, sizeof cs);
+					if (b3 && umfax_sdp_parse(b3 + 4, strlen(b3 + 4), &off) == 0)
+						mm = umfax_sdp_find(&off, UMFAX_SDP_T38_UDPTL);
+					int ok3 = accept_reinv && mm && s.kind != UMFAX_FAXSESS_UDPTL;
+					int l3 = 0;
+					if (ok3)
+						l3 = snprintf(sdp3, sizeof sdp3, "v=0\r\no=faxsend 1 3 IN IP4 127.0.0.1\r\ns=faxsend\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+						    "m=image %d udptl t38\r\na=T38FaxVersion:%d\r\na=T38MaxBitRate:14400\r\n"
+						    "a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxDatagram:400\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n",
+						    mport, mm->t38_version >= 0 && mm->t38_version < t38v ? mm->t38_version : t38v);
+					int k = snprintf(rsp, sizeof rsp, "SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+					    "Contact: <sip:faxsend@127.0.0.1:%d>\r\n%sContent-Length: %d\r\n\r\n%s",
+					    ok3 ? "200 OK" : "488 Not Acceptable Here", via, fr, t, callid, cs, sip_port,
+					    ok3 ? "Content-Type: application/sdp\r\n" : "", l3, sdp3);
+					sendto(s.sipfd, rsp, (size_t) k, 0, (struct sockaddr *) &from, fl);
+					if (ok3) {
+						char err[256];
+						s.mpeer.sin_port = htons((uint16_t) mm->port);
+						umfax_faxsess_free(fs);
+						s.kind = UMFAX_FAXSESS_UDPTL;
+						struct umfax_faxsess_conf f3 = { 0 };
+						f3.kind = s.kind;
+						f3.calling = 1;
+						f3.tiff = tiff;
+						f3.local_ident = "+1 425 555 0100";
+						f3.ecm = ecm;
+						f3.fastest = 14400;
+						f3.t38_version = mm->t38_version >= 0 && mm->t38_version < t38v ? mm->t38_version : t38v;
+						f3.max_datagram = mm->t38_max_datagram;
+						f3.rate_tcf = 2;
+						f3.redundancy = 3;
+						f3.hold = 4;
+						fs = umfax_faxsess_new(&f3, out, &s, err, sizeof err);
+						if (!fs) {
+							fprintf(stderr, "faxsend: %s\n", err);
+							return 2;
+						}
+						umfax_faxsess_set_log(fs, logline, NULL);
+						printf("faxsend: accepted the server's re-INVITE to T.38\n");
+					} else {
+						printf("faxsend: refused a re-INVITE (488)\n");
+					}
 				} else if (strncmp(req, "SIP/2.0 2", 9) == 0 && strstr(req, "CSeq: 2 INVITE")) {
 					/* the answer to our re-INVITE: ACK it, move to T.38 */
 					char ack2[8192], err[256];
