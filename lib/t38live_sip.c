@@ -12,10 +12,20 @@
 
 static int inited;
 
+static void quiet(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
+{
+	(void) fi; (void) li; (void) level; (void) chfr; (void) ap;
+}
+
 void umfax_lsip_init(void)
 {
 	if (!inited) {
+		int l;
 		parser_init();
+		/* libosip2 prints parse errors on stdout/stderr: we log ourselves */
+		osip_trace_initialize_func(TRACE_LEVEL0, quiet);
+		for (l = TRACE_LEVEL0; l < END_TRACE_LEVEL; l++)
+			osip_trace_disable_level((osip_trace_level_t) l);
 		inited = 1;
 	}
 }
