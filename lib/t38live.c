@@ -44,6 +44,7 @@
 #define BYE_WAIT_MS   2000        /* after T.30 ends, wait this long for the far end's BYE */
 #define TCP_IDLE_MS   60000
 #define MAX_ALLOW     32
+#define MAX_CONNS     1024        /* SIP TCP connections at once */
 
 enum ev_type { EV_SIPUDP = 1, EV_SIPTCPL, EV_SIPTCP, EV_T38TCPL, EV_T38TCP, EV_MEDIA, EV_TIMER, EV_SIGNAL };
 
@@ -125,6 +126,7 @@ struct call {
 	long start_ms, done_ms, deadline_ms;
 	time_t start_wall;
 	int committed;
+	long foreign;             /* media datagrams from other addresses, dropped */
 };
 
 struct srv {
@@ -133,6 +135,7 @@ struct srv {
 	struct umfax_dir dir;
 	int have_dir;
 	struct conn *conns;
+	int nconns;
 	struct call *calls;
 	int ncalls;
 	int ndone;
@@ -490,11 +493,11 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 		unlink(c->tiff);
 	}
 	umfax_log(LOG_INFO, c->job_id, c->call_id[0] ? c->call_id : NULL,
-	    "result=%s pages=%d transport=%s peer=%s remote=%s t30=%s end=%s recovered=%ld lost=%ld concealed_ms=%ld duration=%.0f",
+	    "result=%s pages=%d transport=%s peer=%s remote=%s t30=%s end=%s recovered=%ld lost=%ld concealed_ms=%ld foreign=%ld duration=%.0f",
 	    status_name(info.status), info.pages, c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none",
 	    c->peer_text, umfax_log_quote(qr, sizeof qr, info.remote_ident),
 	    umfax_log_quote(q, sizeof q, info.t30_result), why, fst.recovered, fst.lost,
-	    fst.concealed_ms, info.duration);
+	    fst.concealed_ms, c->foreign, info.duration);
 	if (rc != EX_OK)
 		s->worst = rc;
 	umfax_job_release(&job);
@@ -1354,6 +1357,7 @@ static void conn_drop(struct srv *s, struct conn *cn)
 		}
 	ev_close(s, &cn->ev);
 	free(cn);
+	s->nconns--;
 }
 
 static void sip_tcp_read(struct srv *s, struct conn *cn)
@@ -1514,6 +1518,10 @@ static void media_read(struct srv *s, struct call *c)
 		ssize_t r = recvfrom(c->media.fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &fl);
 		if (r < 0)
 			return;
+		if (c->mplen && !same_ip(&from, &c->mpeer)) {    /* only the far end of the call */
+			c->foreign++;
+			continue;
+		}
 		if (c->fs)
 			umfax_faxsess_rx(c->fs, buf, (size_t) r);
 	}
@@ -1773,7 +1781,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 						close(fd);
 					break;
 				}
-				struct conn *cn = calloc(1, sizeof *cn);
+				struct conn *cn = s.nconns < MAX_CONNS ? calloc(1, sizeof *cn) : NULL;
 				if (!cn) {
 					close(fd);
 					break;
@@ -1789,6 +1797,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				}
 				cn->next = s.conns;
 				s.conns = cn;
+				s.nconns++;
 				break;
 			}
 			case EV_SIPTCP:
