@@ -1,0 +1,250 @@
+/* t38recv - receive faxes; offline: decode the fax calls of a capture
+ *
+ *   t38recv -r call.pcap [-v] [--keep-empty] [--host A] [--port N] [--call-id ID]
+ *
+ * One job per fax on stdout (filter mode), or committed to received/ (-q). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf.h"
+#include "exits.h"
+#include "job.h"
+#include "log.h"
+#include "pcapsrc.h"
+#include "spool.h"
+#include "stage.h"
+#include "t38replay.h"
+
+static const char usage[] =
+"usage: t38recv -r FILE [-qv] [-c CONF] [-d SPOOL] [--host ADDR] [--port N]\n"
+"               [--call-id ID] [--keep-empty] [--t38-version N]\n"
+"Decode the fax calls (T.38 over UDPTL or TCP, G.711) in a pcap/pcapng\n"
+"capture; one job per fax on stdout, or into the spool's received/ with -q.\n"
+"  -r FILE           the capture to read\n"
+"  --host ADDR       only streams to or from ADDR\n"
+"  --port N          only streams with port N\n"
+"  --call-id ID      only the call with this SIP Call-ID\n"
+"  --keep-empty      also emit a job (Status: no-pages) for a fax call without a page\n"
+"  --t38-version N   decode T.38 as version N (0..3) whatever SDP says\n"
+"  -q                commit the jobs to SPOOL/received instead of writing them out\n"
+"  -v                explain each fax as T.30 frames on stderr (-vv: spandsp's log)\n"
+"  -c CONF, -d SPOOL, -h, -V as in every umfax program\n";
+
+enum { OPT_HOST = 256, OPT_PORT, OPT_CALLID, OPT_KEEP_EMPTY, OPT_T38_VERSION };
+
+struct ctx {
+	const struct umfax_stage *st;
+	const struct umfax_opts *o;
+	const char *file;
+	int status;
+	int jobs;
+};
+
+static const char *status_name(int s)
+{
+	switch (s) {
+	case UMFAX_FAX_COMPLETE: return "complete";
+	case UMFAX_FAX_INCOMPLETE: return "incomplete";
+	case UMFAX_FAX_NO_PAGES: return "no-pages";
+	default: return "error";
+	}
+}
+
+static int read_file(const char *path, unsigned char **buf, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat sb;
+	*buf = NULL;
+	*len = 0;
+	if (!fp)
+		return -1;
+	if (fstat(fileno(fp), &sb) < 0 || sb.st_size < 0 || sb.st_size > UMFAX_JOB_MAX_BODY) {
+		fclose(fp);
+		errno = EFBIG;
+		return -1;
+	}
+	*buf = malloc((size_t) sb.st_size + 1);
+	if (!*buf) {
+		fclose(fp);
+		return -1;
+	}
+	*len = fread(*buf, 1, (size_t) sb.st_size, fp);
+	int bad = ferror(fp) || *len != (size_t) sb.st_size;
+	fclose(fp);
+	if (bad) {
+		free(*buf);
+		*buf = NULL;
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static void set_if(struct umfax_job *job, const char *name, const char *v)
+{
+	if (v && *v)
+		umfax_job_set(job, name, v);
+}
+
+static int one_fax(void *arg, const struct umfax_replay_fax *fx)
+{
+	struct ctx *x = arg;
+	struct umfax_job job;
+	const struct umfax_faxinfo *in = &fx->info;
+	char when[32];
+
+	umfax_job_init(&job);
+	set_if(&job, "Call-Id", fx->call_id);
+	set_if(&job, "Caller", fx->caller);
+	set_if(&job, "Caller-Name", fx->caller_name);
+	set_if(&job, "Called", fx->called);
+	set_if(&job, "Recipient", fx->recipient);
+	set_if(&job, "Um-Context", fx->um_context);
+	set_if(&job, "Remote-Ident", in->remote_ident);
+	umfax_job_set(&job, "Transport", fx->transport);
+	umfax_job_setf(&job, "Pages", "%d", in->pages);
+	if (in->pages > 0) {
+		umfax_job_setf(&job, "Resolution", "%dx%d", in->x_res, in->y_res);
+		umfax_job_setf(&job, "Width", "%d", in->width);
+	}
+	if (in->modem[0])
+		umfax_job_setf(&job, "Modem", "%s %d", in->modem, in->bit_rate);
+	if (in->modem[0])
+		umfax_job_set(&job, "ECM", in->ecm ? "yes" : "no");
+	set_if(&job, "Compression", in->compression);
+	umfax_job_setf(&job, "Duration", "%.0f", in->duration);
+	umfax_job_set(&job, "Status", status_name(in->status));
+	if (in->bad_rows > 0)
+		umfax_job_setf(&job, "Bad-Rows", "%d", in->bad_rows);
+	set_if(&job, "T30-Result", in->t30_result);
+	if (fx->t38_version >= 0)
+		umfax_job_setf(&job, "T38-Version", "%d", fx->t38_version);
+	set_if(&job, "Fax-Sender", fx->sender);
+	set_if(&job, "Fax-Receiver", fx->receiver);
+	time_t t = (time_t) fx->start;
+	struct tm tm;
+	if (gmtime_r(&t, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		umfax_job_set(&job, "Received-At", when);
+
+	if (fx->tiff_path) {
+		unsigned char *body;
+		size_t len;
+		if (read_file(fx->tiff_path, &body, &len) < 0) {
+			umfax_log(LOG_ERR, NULL, fx->call_id[0] ? fx->call_id : NULL,
+			    "file=%s error=\"cannot read the received TIFF: %s\"", fx->tiff_path, strerror(errno));
+			umfax_job_release(&job);
+			x->status = umfax_exit_worst(x->status, EX_IOERR);
+			return 0;
+		}
+		umfax_job_take_body(&job, body, len);
+	}
+	int rc = umfax_stage_emit(x->st, x->o, NULL, &job);
+	char q[128];
+	umfax_log(LOG_INFO, umfax_job_id(&job), fx->call_id[0] ? fx->call_id : NULL,
+	    "capture=%s transport=%s pages=%d status=%s t30=%s remote=%s",
+	    x->file, fx->transport, in->pages, status_name(in->status),
+	    umfax_log_quote(q, sizeof(q), in->t30_result), in->remote_ident[0] ? "known" : "none");
+	x->status = umfax_exit_worst(x->status, rc);
+	x->jobs++;
+	umfax_job_release(&job);
+	return rc == EX_IOERR ? rc : 0;   /* stdout gone: stop */
+}
+
+static void frame_log(void *arg, const char *line)
+{
+	(void) arg;
+	fprintf(stderr, "%s\n", line);
+}
+
+static long number(const char *s, long lo, long hi, const char *what)
+{
+	char *e;
+	errno = 0;
+	long v = strtol(s, &e, 10);
+	if (errno || e == s || *e || v < lo || v > hi) {
+		fprintf(stderr, "t38recv: %s: not a number from %ld to %ld: %s\n", what, lo, hi, s);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		UMFAX_COMMON_LONGOPTS,
+		{ "read",        required_argument, NULL, 'r' },
+		{ "host",        required_argument, NULL, OPT_HOST },
+		{ "port",        required_argument, NULL, OPT_PORT },
+		{ "call-id",     required_argument, NULL, OPT_CALLID },
+		{ "keep-empty",  no_argument,       NULL, OPT_KEEP_EMPTY },
+		{ "t38-version", required_argument, NULL, OPT_T38_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct umfax_opts o = { 0 };
+	struct umfax_replay_opts ro = { .t38_version = -1 };
+	const char *file = NULL;
+	int c, keep_empty_opt = 0;
+
+	umfax_stage_init("t38recv");
+	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "r:", longopts, NULL)) != -1) {
+		if (umfax_opt_common(c, optarg, &o, usage))
+			continue;
+		switch (c) {
+		case 'r': file = optarg; break;
+		case OPT_HOST: {
+			uint8_t a[16];
+			if (!umfax_pcapsrc_parse_addr(optarg, a)) {
+				fprintf(stderr, "t38recv: --host: not an IPv4 or IPv6 address: %s\n", optarg);
+				return EX_USAGE;
+			}
+			ro.host = optarg;
+			break;
+		}
+		case OPT_PORT: ro.port = (int) number(optarg, 1, 65535, "--port"); break;
+		case OPT_CALLID: ro.call_id = optarg; break;
+		case OPT_KEEP_EMPTY: keep_empty_opt = 1; break;
+		case OPT_T38_VERSION: ro.t38_version = (int) number(optarg, 0, 3, "--t38-version"); break;
+		default:
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc || !file || o.mode == UMFAX_MODE_JOB) {
+		fprintf(stderr, "t38recv: %s\n", o.mode == UMFAX_MODE_JOB
+		    ? "-j does not apply: t38recv makes jobs, it takes none"
+		    : !file ? "-r FILE is required (live receiving is not in this version)"
+		    : "unexpected argument");
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	umfax_stage_config(&o);
+	ro.keep_empty = keep_empty_opt || umfax_conf_bool("t38recv_keep_empty");
+	ro.local_ident = umfax_conf_str("local_ident");
+	ro.frames = o.verbose > 0;
+	ro.frame_log = frame_log;
+
+	struct umfax_stage st = {
+		.prog = "t38recv", .in = UMFAX_NONE, .out = UMFAX_RECEIVED,
+	};
+	struct ctx x = { .st = &st, .o = &o, .file = file, .status = EX_OK };
+	char err[512];
+	if (umfax_replay_file(file, &ro, one_fax, &x, err, sizeof(err)) < 0 && x.jobs == 0) {
+		umfax_log_file_error(file, "%s", err);
+		FILE *fp = fopen(file, "rb");
+		if (!fp)
+			return errno == EACCES ? EX_NOPERM : EX_NOINPUT;
+		fclose(fp);
+		return EX_DATAERR;
+	}
+	if (o.mode == UMFAX_MODE_FILTER && fflush(stdout) == EOF) {
+		umfax_log(LOG_ERR, NULL, NULL, "file=stdout error=\"%s\"", strerror(errno));
+		return EX_IOERR;
+	}
+	umfax_log(LOG_INFO, NULL, NULL, "capture=%s faxes=%d", file, x.jobs);
+	return x.status;
+}

@@ -1,0 +1,355 @@
+/* udptl.c - UDPTL (ITU-T T.38 Annex A): packets and an ordering receiver */
+#include <stdlib.h>
+#include <string.h>
+
+#include "udptl.h"
+
+/* PER length determinant (octet aligned).  Fragmented lengths (>= 16384)
+ * never occur in fax and are refused.  0 or -1. */
+static int get_len(const uint8_t *buf, size_t len, size_t *pos, size_t *out)
+{
+	if (*pos >= len)
+		return -1;
+	uint8_t b = buf[(*pos)++];
+	if (!(b & 0x80)) {
+		*out = b;
+		return 0;
+	}
+	if ((b & 0xc0) == 0x80) {
+		if (*pos >= len)
+			return -1;
+		*out = (size_t) (b & 0x3f) << 8 | buf[(*pos)++];
+		return 0;
+	}
+	return -1;
+}
+
+static int get_octets(const uint8_t *buf, size_t len, size_t *pos,
+    const uint8_t **data, size_t *n)
+{
+	if (get_len(buf, len, pos, n) < 0 || *n > len - *pos || *n > UMFAX_UDPTL_MAX_IFP)
+		return -1;
+	*data = buf + *pos;
+	*pos += *n;
+	return 0;
+}
+
+int umfax_udptl_parse(const uint8_t *buf, size_t len, struct umfax_udptl_pkt *p)
+{
+	size_t pos = 2, n;
+
+	memset(p, 0, sizeof(*p));
+	if (!buf || len < 4)
+		return -1;
+	p->seq = (uint16_t) (buf[0] << 8 | buf[1]);
+	if (get_octets(buf, len, &pos, &p->ifp, &p->ifp_len) < 0 || p->ifp_len == 0)
+		return -1;
+	if (pos >= len)
+		return -1;
+	uint8_t choice = buf[pos++];
+	if (choice == 0x00) {
+		if (get_len(buf, len, &pos, &n) < 0 || n > UMFAX_UDPTL_MAX_SEC)
+			return -1;
+		p->nsec = (int) n;
+		for (int i = 0; i < p->nsec; i++)
+			if (get_octets(buf, len, &pos, &p->sec[i], &p->sec_len[i]) < 0)
+				return -1;      /* an empty copy is well-formed; the receiver skips it */
+	} else if (choice == 0x80) {
+		p->fec = 1;
+		/* fec-npackets: INTEGER, a length octet then the value */
+		size_t il;
+		if (get_len(buf, len, &pos, &il) < 0 || il < 1 || il > 2 || il > len - pos)
+			return -1;
+		int span = 0;
+		for (size_t i = 0; i < il; i++)
+			span = span << 8 | buf[pos++];
+		if (get_len(buf, len, &pos, &n) < 0 || n > UMFAX_UDPTL_MAX_SEC)
+			return -1;
+		p->fec_span = span;
+		p->fec_n = (int) n;
+		for (int i = 0; i < p->fec_n; i++)
+			if (get_octets(buf, len, &pos, &p->fec_data[i], &p->fec_len[i]) < 0)
+				return -1;
+	} else {
+		return -1;
+	}
+	return pos == len ? 0 : -1;
+}
+
+static int put_len(uint8_t *buf, size_t n, size_t *pos, size_t v)
+{
+	if (v < 128) {
+		if (*pos + 1 > n)
+			return -1;
+		buf[(*pos)++] = (uint8_t) v;
+		return 0;
+	}
+	if (v < 16384) {
+		if (*pos + 2 > n)
+			return -1;
+		buf[(*pos)++] = (uint8_t) (0x80 | v >> 8);
+		buf[(*pos)++] = (uint8_t) (v & 0xff);
+		return 0;
+	}
+	return -1;
+}
+
+static int put_octets(uint8_t *buf, size_t n, size_t *pos, const uint8_t *d, size_t dl)
+{
+	if (dl > UMFAX_UDPTL_MAX_IFP || put_len(buf, n, pos, dl) < 0 || dl > n - *pos)
+		return -1;
+	if (dl)
+		memcpy(buf + *pos, d, dl);
+	*pos += dl;
+	return 0;
+}
+
+long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p)
+{
+	size_t pos = 0;
+	if (n < 3 || !p->ifp || p->ifp_len == 0)
+		return -1;
+	buf[pos++] = (uint8_t) (p->seq >> 8);
+	buf[pos++] = (uint8_t) (p->seq & 0xff);
+	if (put_octets(buf, n, &pos, p->ifp, p->ifp_len) < 0 || pos >= n)
+		return -1;
+	if (!p->fec) {
+		if (p->nsec < 0 || p->nsec > UMFAX_UDPTL_MAX_SEC)
+			return -1;
+		buf[pos++] = 0x00;
+		if (put_len(buf, n, &pos, (size_t) p->nsec) < 0)
+			return -1;
+		for (int i = 0; i < p->nsec; i++)
+			if (put_octets(buf, n, &pos, p->sec[i], p->sec_len[i]) < 0)
+				return -1;
+	} else {
+		if (p->fec_n < 0 || p->fec_n > UMFAX_UDPTL_MAX_SEC || p->fec_span < 0 || p->fec_span > 255)
+			return -1;
+		if (pos + 3 > n)
+			return -1;
+		buf[pos++] = 0x80;
+		buf[pos++] = 1;
+		buf[pos++] = (uint8_t) p->fec_span;
+		if (put_len(buf, n, &pos, (size_t) p->fec_n) < 0)
+			return -1;
+		for (int i = 0; i < p->fec_n; i++)
+			if (put_octets(buf, n, &pos, p->fec_data[i], p->fec_len[i]) < 0)
+				return -1;
+	}
+	return (long) pos;
+}
+
+/* ---- receiver ---- */
+
+int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
+    umfax_udptl_deliver_fn *deliver, void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	if (hold < 0)
+		hold = 0;
+	if (hold > 64)
+		hold = 64;
+	r->hold = hold;
+	r->deliver = deliver;
+	r->arg = arg;
+	r->ring = calloc(UMFAX_UDPTL_RING, sizeof(*r->ring));
+	if (!r->ring)
+		return -1;
+	for (int i = 0; i < UMFAX_UDPTL_RING; i++)
+		r->ring[i].seq = -1;
+	return 0;
+}
+
+void umfax_udptl_rx_release(struct umfax_udptl_rx *r)
+{
+	if (r->ring)
+		for (int i = 0; i < UMFAX_UDPTL_RING; i++)
+			free(r->ring[i].fec);
+	free(r->ring);
+	r->ring = NULL;
+}
+
+static struct umfax_udptl_slot *slot(struct umfax_udptl_rx *r, int64_t seq)
+{
+	return &r->ring[(uint64_t) seq % UMFAX_UDPTL_RING];
+}
+
+/* The slot for SEQ, claimed (and cleared) if it held an older seq. */
+static struct umfax_udptl_slot *claim(struct umfax_udptl_rx *r, int64_t seq)
+{
+	struct umfax_udptl_slot *s = slot(r, seq);
+	if (s->seq != seq) {
+		s->seq = seq;
+		s->have = 0;
+		s->len = 0;
+		s->fec_n = 0;
+		s->fec_span = 0;
+	}
+	return s;
+}
+
+static int have(struct umfax_udptl_rx *r, int64_t seq)
+{
+	struct umfax_udptl_slot *s = slot(r, seq);
+	return s->seq == seq && s->have;
+}
+
+static void store(struct umfax_udptl_rx *r, int64_t seq, const uint8_t *ifp, size_t len)
+{
+	struct umfax_udptl_slot *s = claim(r, seq);
+	if (s->have || len > UMFAX_UDPTL_MAX_IFP)
+		return;
+	memcpy(s->ifp, ifp, len);
+	s->len = len;
+	s->have = 1;
+}
+
+/* Repair what the FEC entries of the packets in the ring allow.  Returns how
+ * many IFPs were rebuilt. */
+static int fec_repair(struct umfax_udptl_rx *r)
+{
+	int fixed = 0;
+	for (int64_t l = r->high; l >= r->next && l > r->high - UMFAX_UDPTL_RING / 2; l--) {
+		struct umfax_udptl_slot *ls = slot(r, l);
+		if (ls->seq != l || !ls->fec || ls->fec_n <= 0 || ls->fec_span <= 0)
+			continue;
+		for (int m = 0; m < ls->fec_n; m++) {
+			int64_t limit = l + m, first = limit - (int64_t) ls->fec_span * ls->fec_n;
+			int64_t which = -1;
+			int missing = 0;
+			if (first < 0 || limit - first > UMFAX_UDPTL_RING / 2)
+				continue;
+			for (int64_t k = first; k < limit; k += ls->fec_n)
+				if (!have(r, k)) {
+					missing++;
+					which = k;
+				}
+			if (missing != 1 || which < r->next)
+				continue;
+			struct umfax_udptl_slot *w = claim(r, which);
+			size_t fl = ls->fec_len[m];
+			memcpy(w->ifp, ls->fec + (size_t) m * UMFAX_UDPTL_MAX_IFP, fl);
+			for (int64_t k = first; k < limit; k += ls->fec_n) {
+				if (k == which)
+					continue;
+				struct umfax_udptl_slot *ks = slot(r, k);
+				for (size_t j = 0; j < fl && j < ks->len; j++)
+					w->ifp[j] ^= ks->ifp[j];
+			}
+			/* the parity is as long as the longest packet: drop the zero tail */
+			while (fl > 1 && w->ifp[fl - 1] == 0)
+				fl--;
+			w->len = fl;
+			w->have = 1;
+			r->from_fec++;
+			fixed++;
+		}
+	}
+	return fixed;
+}
+
+/* Hand out, in order, what is there; give up a missing one once HOLD newer
+ * packets have arrived (or always when FORCE). */
+static void drain(struct umfax_udptl_rx *r, int force)
+{
+	while (r->next <= r->high) {
+		struct umfax_udptl_slot *s = slot(r, r->next);
+		if (s->seq == r->next && s->have) {
+			r->deliver(r->arg, (uint16_t) r->next, s->ifp, s->len, 0);
+		} else if (force || r->high - r->next > r->hold) {
+			r->lost++;
+			r->deliver(r->arg, (uint16_t) r->next, NULL, 0, 1);
+		} else {
+			break;
+		}
+		r->next++;
+	}
+}
+
+int umfax_udptl_rx_packet(struct umfax_udptl_rx *r, const uint8_t *buf, size_t len)
+{
+	struct umfax_udptl_pkt p;
+
+	if (umfax_udptl_parse(buf, len, &p) < 0) {
+		r->bad++;
+		return -1;
+	}
+	r->packets++;
+	int64_t seq;
+	if (!r->started) {
+		r->started = 1;
+		seq = 0x10000 + p.seq;     /* room below for secondaries */
+		r->high = seq;
+		r->next = seq - (p.fec ? 0 : p.nsec);
+	} else {
+		int16_t d = (int16_t) (p.seq - (uint16_t) r->high);
+		seq = r->high + d;
+		if (d > 1000 || d < -1000 || seq < 0) {   /* a sequence restart */
+			drain(r, 1);
+			r->restarts++;
+			seq = r->high + 0x10000 + p.seq;
+			r->high = seq;
+			r->next = seq;
+		}
+	}
+	if (seq < r->next || have(r, seq)) {
+		if (seq < r->next)
+			r->late++;
+		else
+			r->dups++;
+		return 0;
+	}
+	if (seq > r->high) {
+		/* slots between the old high and seq belong to new numbers now */
+		for (int64_t k = r->high + 1; k < seq && k > seq - UMFAX_UDPTL_RING; k++)
+			claim(r, k);
+		r->high = seq;
+	}
+	/* The ring must not be overrun by undelivered entries. */
+	while (r->high - r->next >= UMFAX_UDPTL_RING / 2) {
+		struct umfax_udptl_slot *s = slot(r, r->next);
+		if (s->seq == r->next && s->have) {
+			r->deliver(r->arg, (uint16_t) r->next, s->ifp, s->len, 0);
+		} else {
+			r->lost++;
+			r->deliver(r->arg, (uint16_t) r->next, NULL, 0, 1);
+		}
+		r->next++;
+	}
+	store(r, seq, p.ifp, p.ifp_len);
+	if (!p.fec) {
+		for (int i = 0; i < p.nsec; i++) {
+			int64_t k = seq - 1 - i;
+			if (k < r->next || have(r, k) || p.sec_len[i] == 0)
+				continue;
+			store(r, k, p.sec[i], p.sec_len[i]);
+			r->from_red++;
+		}
+	} else if (p.fec_n > 0 && p.fec_span > 0) {
+		/* FEC repairs a loss only span*entries packets later: wait that long */
+		int need = p.fec_span * p.fec_n + 1;
+		if (need > r->hold)
+			r->hold = need > 64 ? 64 : need;
+		struct umfax_udptl_slot *s = slot(r, seq);
+		if (!s->fec)
+			s->fec = malloc((size_t) UMFAX_UDPTL_MAX_SEC * UMFAX_UDPTL_MAX_IFP);
+		if (s->fec) {
+			s->fec_span = p.fec_span;
+			s->fec_n = p.fec_n;
+			for (int i = 0; i < p.fec_n; i++) {
+				s->fec_len[i] = p.fec_len[i];
+				memcpy(s->fec + (size_t) i * UMFAX_UDPTL_MAX_IFP, p.fec_data[i], p.fec_len[i]);
+			}
+		}
+		while (fec_repair(r) > 0)
+			;
+	}
+	drain(r, 0);
+	return 0;
+}
+
+void umfax_udptl_rx_flush(struct umfax_udptl_rx *r)
+{
+	if (r->started)
+		drain(r, 1);
+}
