@@ -1,15 +1,22 @@
 /* g711call.c - passive decoding of a recorded G.711 fax call.
  *
  * Each direction has an RTP timeline (rtp.c) feeding a V.21 channel 2 FSK
- * receiver with an HDLC receiver (T.30 control frames) and CNG/CED tone
- * detectors.  The direction that sends DCS is the sender: its fast modem
- * (V.27ter, V.29 or V.17, from the DCS) runs from then on.  Its first
+ * receiver with an HDLC receiver (T.30 control frames) and a CNG/CED tone
+ * detector.  The direction that sends DCS is the sender: its fast modem
+ * (V.27ter, V.29 or V.17, as the DCS says) runs from then on.  Its first
  * trained burst after a DCS is TCF; bursts after CFR (or a second burst) are
  * page data, given bit by bit to a T.4 receiver (non-ECM) or to an HDLC
- * receiver collecting the ECM frames of a block, which is handed to the
- * T.4 receiver when the receiving side confirms the block (MCF after PPS)
- * or when it is complete.  The recorded receiver's answers (CFR, MCF, PPR,
- * RTN) are only listened to; nothing is ever sent. */
+ * receiver collecting the ECM frames of a block, which goes to the T.4
+ * receiver when the receiving side confirms the block (MCF after PPS), or
+ * when the next PPS shows the sender moved on.  Nothing is ever sent: the
+ * recorded receiver's answers (CFR, MCF, PPR, RTN) are listened to and
+ * followed, so the TIFF holds the pages the receiver kept.
+ *
+ * Real recordings need some care: a frame heard on one direction shortly
+ * after the same frame on the other is line echo and is ignored; a failed
+ * fast-modem training (often on such an echo) restarts the modem at once;
+ * lost packets are bridged with the modems' fill-in, pauses (VAD) with
+ * silence; a recording with both sides mixed into one direction works too. */
 #include "g711call.h"
 #include "rtp.h"
 
