@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "conf.h"
 #include "directory.h"
@@ -31,6 +35,7 @@ struct chunk {
 
 struct umfax_dir_arena {
 	struct chunk *head;
+	char *text;                /* the file image, parsed in place */
 };
 
 static void *arena_alloc(struct umfax_dir_arena *a, size_t n)
@@ -63,11 +68,27 @@ static char *arena_strndup(struct umfax_dir_arena *a, const char *s, size_t n)
 
 static void arena_free(struct umfax_dir_arena *a)
 {
+	if (a) {
+		free(a->text);
+		a->text = NULL;
+	}
 	while (a && a->head) {
 		struct chunk *c = a->head;
 		a->head = c->next;
 		free(c);
 	}
+}
+
+/* Ask for huge pages for a big buffer (fewer page faults when it is first
+ * written); a hint only. */
+static void big_pages(void *p, size_t n)
+{
+	if (!p || n < (4u << 20))
+		return;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
 }
 
 /* ---- hash index ------------------------------------------------------------ */
@@ -76,41 +97,90 @@ enum { K_DIALPLAN = 1, K_POLICY, K_ALIAS, K_SMTP, K_EXT, K_E164, K_SIP, K_LOCAL 
 
 #define AMBIGUOUS (-2)
 
+/* 16 bytes an entry: the table of 100,000 mailboxes (600,000 keys) stays
+ * small enough to build in a few ms.  KIND and DP are part of the hash; the
+ * key string is compared, the kind is stored, and for K_EXT the dial plan is
+ * checked through the mailbox. */
 struct ent {
-	uint64_t h;
+	uint32_t h;
+	uint32_t kv;               /* kind << 24 | value (object index, or VAL_AMBIGUOUS) */
 	const char *key;
-	uint32_t klen;
-	uint16_t kind;
-	uint16_t dp;               /* K_EXT: dial plan index */
-	int32_t val;               /* object index, or AMBIGUOUS */
 };
+
+#define VAL_MASK       0xFFFFFFu
+#define VAL_AMBIGUOUS  0xFFFFFFu
 
 struct umfax_dir_index {
 	struct ent *t;
-	size_t mask, n;
+	size_t mask, n, bytes;
+	const struct umfax_mailbox *mb;        /* the arrays do not move after loading */
+	const struct umfax_dialplan *dp0;
 };
 
-static uint64_t hkey(int kind, unsigned dp, const char *s, size_t n)
+static inline unsigned char lc(unsigned char c)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind ^ ((uint64_t)dp << 8);
+	return (unsigned char)((unsigned)c - 'A' < 26u ? c + 32 : c);
+}
+
+static uint32_t hkey(int kind, unsigned dp, const char *s, size_t n)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)kind ^ ((uint32_t)dp << 8);
 	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)tolower((unsigned char)s[i]);
-		h *= 1099511628211ULL;
+		h ^= lc((unsigned char)s[i]);
+		h *= 16777619u;
 	}
-	return h ^ (h >> 29);
+	h ^= h >> 15;
+	h *= 0x2c1b3c6dU;
+	h ^= h >> 12;
+	return h;
+}
+
+static int keyeq(const char *key, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc((unsigned char)key[i]) != lc((unsigned char)s[i]) || !key[i])
+			return 0;
+	return key[n] == '\0';
 }
 
 static int ix_init(struct umfax_dir_index *ix, size_t want)
 {
 	size_t cap = 64;
-	while (cap < want * 2)
+	while (cap < want + want / 2)
 		cap <<= 1;
-	ix->t = calloc(cap, sizeof *ix->t);
-	if (!ix->t)
+	/* A big table in huge pages where the kernel offers them: random
+	 * inserts then miss the cache but not the TLB. */
+	ix->bytes = cap * sizeof *ix->t;
+	void *t = mmap(NULL, ix->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED) {
+		ix->t = NULL;
 		return -1;
+	}
+	if (ix->bytes >= (2u << 20))
+		madvise(t, ix->bytes, MADV_HUGEPAGE);
+	ix->t = t;
 	ix->mask = cap - 1;
 	ix->n = 0;
 	return 0;
+}
+
+/* Index of the dial plan of mailbox VAL (through its policy), or ~0. */
+static unsigned mb_dp_index(const struct umfax_dir_index *ix, uint32_t val)
+{
+	const struct umfax_mailbox *m = &ix->mb[val];
+	if (!m->policy || !m->policy->dialplan)
+		return ~0u;
+	return (unsigned)(m->policy->dialplan - ix->dp0);
+}
+
+static int ent_is(const struct umfax_dir_index *ix, const struct ent *e, uint32_t h, int kind,
+    unsigned dp, const char *s, size_t n)
+{
+	if (e->h != h || (int)(e->kv >> 24) != kind || !keyeq(e->key, s, n))
+		return 0;
+	if (kind == K_EXT && (e->kv & VAL_MASK) != VAL_AMBIGUOUS && mb_dp_index(ix, e->kv & VAL_MASK) != dp)
+		return 0;
+	return 1;
 }
 
 static struct ent *ix_find(const struct umfax_dir_index *ix, int kind, unsigned dp,
@@ -118,46 +188,52 @@ static struct ent *ix_find(const struct umfax_dir_index *ix, int kind, unsigned 
 {
 	if (!ix || !ix->t)
 		return NULL;
-	uint64_t h = hkey(kind, dp, s, n);
+	uint32_t h = hkey(kind, dp, s, n);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key)
 			return NULL;
-		if (e->h == h && e->kind == kind && e->dp == dp && e->klen == n &&
-		    strncasecmp(e->key, s, n) == 0)
+		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
 }
 
-/* Insert; returns the existing entry when the key is there (not replaced),
- * else NULL after inserting.  The table never fills (sized at 2x). */
-static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
-    const char *s, int val)
+static int ent_val(const struct ent *e)
 {
-	size_t n = strlen(s);
-	uint64_t h = hkey(kind, dp, s, n);
+	uint32_t v = e->kv & VAL_MASK;
+	return v == VAL_AMBIGUOUS ? AMBIGUOUS : (int)v;
+}
+
+/* Insert; returns the existing entry when the key is there (not replaced),
+ * else NULL after inserting.  The table never fills (sized at 1.5x). */
+static struct ent *ix_put_h(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, size_t n, uint32_t h, int val)
+{
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct ent *e = &ix->t[i];
 		if (!e->key) {
 			e->h = h;
 			e->key = s;
-			e->klen = (uint32_t)n;
-			e->kind = (uint16_t)kind;
-			e->dp = (uint16_t)dp;
-			e->val = val;
+			e->kv = (uint32_t)kind << 24 | ((uint32_t)val & VAL_MASK);
 			ix->n++;
 			return NULL;
 		}
-		if (e->h == h && e->kind == kind && e->dp == dp && e->klen == n &&
-		    strncasecmp(e->key, s, n) == 0)
+		if (ent_is(ix, e, h, kind, dp, s, n))
 			return e;
 	}
+}
+
+static struct ent *ix_put(struct umfax_dir_index *ix, int kind, unsigned dp,
+    const char *s, int val)
+{
+	size_t n = strlen(s);
+	return ix_put_h(ix, kind, dp, s, n, hkey(kind, dp, s, n), val);
 }
 
 static int ix_get(const struct umfax_dir *d, int kind, unsigned dp, const char *s)
 {
 	const struct ent *e = ix_find(d->ix, kind, dp, s, strlen(s));
-	return e ? e->val : -1;
+	return e ? ent_val(e) : -1;
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -233,15 +309,48 @@ static int all_digits(const char *s)
 	return 1;
 }
 
+/* Character classes, by table: the loader looks at every byte. */
+enum { C_NAME = 1, C_ADDRBAD = 2 };
+static unsigned char cclass[256];
+
+static void cclass_init(void)
+{
+	if (cclass['a'])
+		return;
+	for (int c = 0; c < 256; c++) {
+		unsigned char v = 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c && strchr("!#$%&'*+/=?^_`{|}~.@-", c)))
+			v |= C_NAME;
+		if (c <= ' ' || (c && strchr("<>,;\"()[]\\", c)))
+			v |= C_ADDRBAD;
+		cclass[c] = v;
+	}
+}
+
 static int name_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > UMFAX_DIR_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+/=?^_`{|}~.@-", *s))
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!(cclass[(unsigned char)s[n]] & C_NAME))
 			return 0;
-	return 1;
+	return n > 0 && n <= UMFAX_DIR_NAME_MAX;
+}
+
+/* "local@domain" with no spaces or angle brackets. */
+static int addr_ok(const char *s)
+{
+	const char *at = NULL;
+	for (const char *p = s; *p; p++) {
+		if (cclass[(unsigned char)*p] & C_ADDRBAD)
+			return 0;
+		if (*p == '@') {
+			if (at)
+				return 0;
+			at = p;
+		}
+	}
+	return at && at != s && at[1];
 }
 
 static size_t utf8_chars(const char *s)
@@ -253,16 +362,16 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* "local@domain" with no spaces or angle brackets. */
-static int addr_ok(const char *s)
+/* Copy SRC into DST (size N) for a message in double quotes: control
+ * bytes become '?', '"' becomes '\'', cut at N-1 bytes. */
+static void printable(char *dst, size_t n, const char *src)
 {
-	const char *at = strchr(s, '@');
-	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || strchr("<>,;\"()[]\\", *s))
-			return 0;
-	return 1;
+	size_t o = 0;
+	for (; *src && o + 1 < n; src++) {
+		unsigned char c = (unsigned char)*src;
+		dst[o++] = c < ' ' || c == 0x7f ? '?' : c == '"' ? '\'' : (char)c;
+	}
+	dst[o] = '\0';
 }
 
 /* ---- gateways ------------------------------------------------------------------ */
@@ -631,6 +740,22 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 	int idx;
 	if (umfax_dir_addr_user(addr, user, sizeof user, uh, sizeof uh) < 0)
 		return NULL;
+	/* "tel:1234;phone-context=dp.contoso.com" names its dial plan (an EUM
+	 * address); a context no dial plan has (a global "+1") changes nothing */
+	if (!only && d->ndialplans > 1) {
+		const char *pc = strcasestr(addr, ";phone-context=");
+		if (pc) {
+			pc += 15;
+			size_t pl = strcspn(pc, ";>@?, \t");
+			for (size_t i = 0; pl && i < d->ndialplans; i++) {
+				const char *ctx = d->dialplans[i].phone_context;
+				if (strlen(ctx) == pl && strncasecmp(ctx, pc, pl) == 0) {
+					only = &d->dialplans[i];
+					break;
+				}
+			}
+		}
+	}
 	if (matched && mn)
 		cpy(matched, mn, user);
 	char num[MAX_NUM + 2];
@@ -667,12 +792,16 @@ static const struct umfax_mailbox *lookup(const struct umfax_dir *d,
 			if (nd < k)
 				continue;
 			const struct ent *en = ix_find(d->ix, K_EXT, (unsigned)i, digits + nd - k, k);
-			if (en && en->val >= 0) {
-				if (ext && extn)
-					snprintf(ext, extn, "%.*s", (int)k, digits + nd - k);
-				if (matched && mn)
-					snprintf(matched, mn, "%.*s", (int)k, digits + nd - k);
-				return &d->mailboxes[en->val];
+			if (en && ent_val(en) >= 0) {
+				if (ext && extn > k) {
+					memcpy(ext, digits + nd - k, k);
+					ext[k] = '\0';
+				}
+				if (matched && mn > k) {
+					memcpy(matched, digits + nd - k, k);
+					matched[k] = '\0';
+				}
+				return &d->mailboxes[ent_val(en)];
 			}
 		}
 	}
@@ -735,7 +864,7 @@ const struct umfax_mailbox *umfax_dir_mailbox_smtp(const struct umfax_dir *d, co
 		addr += 5;
 	size_t l = strcspn(addr, "> \t");
 	const struct ent *e = ix_find(d->ix, K_SMTP, 0, addr, l);
-	return e && e->val >= 0 ? &d->mailboxes[e->val] : NULL;
+	return e && ent_val(e) >= 0 ? &d->mailboxes[ent_val(e)] : NULL;
 }
 
 /* ---- the rule ------------------------------------------------------------------- */
@@ -891,19 +1020,14 @@ static int try_one(const struct umfax_dir *d, const struct umfax_dialplan *only,
 	return 1;
 }
 
-enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
-    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+/* The mailbox Q names in dial plan ONLY (or any): the sources in order. */
+static const struct umfax_mailbox *find(const struct umfax_dir *d,
+    const struct umfax_dialplan *only, const struct umfax_dir_query *q,
+    struct umfax_dir_result *r)
 {
 	const struct umfax_mailbox *m = NULL;
-	const struct umfax_dialplan *only = NULL;
 	const char *st[MAX_ENTRIES];
 	size_t ln[MAX_ENTRIES], n;
-	memset(r, 0, sizeof *r);
-	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
-		r->verdict = UMFAX_DIR_NOT_FOUND;
-		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
-		return r->verdict;
-	}
 	if (q->recipient && *q->recipient) {
 		m = umfax_dir_mailbox_smtp(d, q->recipient);
 		if (m && only && mb_dialplan(m) != only)
@@ -945,6 +1069,38 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 	}
 	if (!m && q->called && *q->called)
 		try_one(d, only, "called", q->called, strlen(q->called), r, &m);
+	return m;
+}
+
+enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
+    const struct umfax_dir_query *q, struct umfax_dir_result *r)
+{
+	const struct umfax_mailbox *m = NULL;
+	const struct umfax_dialplan *only = NULL;
+	/* not a memset of the whole result: the strings need only their NUL */
+	r->verdict = UMFAX_DIR_NOT_FOUND;
+	r->denied = 0;
+	r->mailbox = NULL;
+	r->policy = NULL;
+	r->dialplan = NULL;
+	r->fax_uri = NULL;
+	r->source = NULL;
+	r->matched[0] = r->extension[0] = r->reason[0] = '\0';
+	if (q->dialplan && !(only = umfax_dir_dialplan(d, q->dialplan))) {
+		r->verdict = UMFAX_DIR_NOT_FOUND;
+		snprintf(r->reason, sizeof r->reason, "no dialplan %s", q->dialplan);
+		return r->verdict;
+	}
+	/* A call from a gateway belongs first to the dial plans that list it
+	 * (the same extension may exist in two dial plans); then to any, which
+	 * the rule then denies by its gateways. */
+	if (!only && q->gateway) {
+		for (size_t i = 0; !m && i < d->ndialplans; i++)
+			if (umfax_dialplan_gateway_ok(&d->dialplans[i], q->gateway, q->gateway_len))
+				m = find(d, &d->dialplans[i], q, r);
+	}
+	if (!m)
+		m = find(d, only, q, r);
 	if (!m) {
 		r->verdict = UMFAX_DIR_NOT_FOUND;
 		r->matched[0] = r->extension[0] = '\0';
@@ -956,7 +1112,7 @@ enum umfax_dir_verdict umfax_dir_resolve(const struct umfax_dir *d,
 		for (int i = 0; i < 4; i++) {
 			if (vals[i] && *vals[i]) {
 				char qv[160];
-				umfax_log_quote(qv, sizeof qv, vals[i]);
+				printable(qv, sizeof qv, vals[i]);
 				appendf(r->reason, sizeof r->reason, "%s %s \"%s\"", any ? "," : "", names[i], qv);
 				any = 1;
 			}
@@ -1014,15 +1170,28 @@ struct pobj {
 	const char *link;          /* policy: dial plan name; mailbox: policy name */
 };
 
+/* Messages are kept and given out sorted by line at the end of a load, so
+ * that an administrator reads them in file order. */
+struct dmsg {
+	int line, error, seq;
+	char *msg;
+};
+
+#define MAX_KEPT (MAX_ERRORS + 50)
+
 struct pctx {
 	struct umfax_dir *d;
 	const char *name;
 	char *err;
 	size_t errlen;
-	int nerr;
+	int nerr, errline;
+	struct dmsg kept[MAX_KEPT];
+	int nkept, dropped;
+	int ctl;                   /* the text has control bytes: check each line */
 	size_t capd, capp, capm;
 	struct pobj *pd, *pp, *pm;
 };
+
 
 static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -1036,21 +1205,60 @@ static void diag(struct pctx *c, int error, int line, const char *fmt, ...)
 	vsnprintf(msg + o, sizeof msg - (size_t)o, fmt, ap);
 	va_end(ap);
 	if (error) {
-		if (c->nerr == 0 && c->err && c->errlen)
+		/* ERR: the error of the lowest line */
+		if ((c->nerr == 0 || line < c->errline) && c->err && c->errlen) {
 			cpy(c->err, c->errlen, msg);
+			c->errline = line;
+		}
 		c->nerr++;
-		if (c->nerr > MAX_ERRORS)
-			return;
 	} else {
 		c->d->nwarnings++;
 	}
-	if (c->d->diag) {
-		c->d->diag(c->d->diag_arg, error ? "error" : "warning", msg);
-	} else if (!error) {
-		char qv[1100];
-		umfax_log(LOG_WARNING, NULL, NULL, "directory warning=\"%s\"",
-		    umfax_log_quote(qv, sizeof qv, msg));
+	if (c->nkept < MAX_KEPT) {
+		char *m = strdup(msg);
+		if (m) {
+			c->kept[c->nkept].line = line;
+			c->kept[c->nkept].error = error;
+			c->kept[c->nkept].seq = c->nkept;
+			c->kept[c->nkept].msg = m;
+			c->nkept++;
+		}
+	} else {
+		c->dropped++;
 	}
+}
+
+static int dmsg_cmp(const void *a, const void *b)
+{
+	const struct dmsg *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Give the kept messages out in line order: to d->diag, or warnings to the
+ * log when there is none. */
+static void diag_flush(struct pctx *c)
+{
+	struct umfax_dir *d = c->d;
+	qsort(c->kept, c->nkept, sizeof c->kept[0], dmsg_cmp);
+	for (int i = 0; i < c->nkept; i++) {
+		const struct dmsg *m = &c->kept[i];
+		if (d->diag) {
+			d->diag(d->diag_arg, m->error ? "error" : "warning", m->msg);
+		} else if (!m->error) {
+			char qv[1100];
+			umfax_log(LOG_WARNING, NULL, NULL, "directory=warning warning=%s",
+			    umfax_log_quote(qv, sizeof qv, m->msg));
+		}
+		free(m->msg);
+	}
+	if (c->dropped && d->diag) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%s: %d more errors and warnings not shown", c->name, c->dropped);
+		d->diag(d->diag_arg, "error", msg);
+	}
+	c->nkept = 0;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -1070,14 +1278,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 /* Unquote a value: "..." with \" \\ \n \t.  Returns arena string or NULL (WHY). */
-static char *value_dup(struct pctx *c, const char *v, size_t n, const char **why)
+/* The value [V, V+N) of a line, made a string in place (the file image is
+ * ours): "..." is unquoted with \" \\ \n \t.  NULL with WHY when bad. */
+static char *value_dup(struct pctx *c, char *v, size_t n, const char **why)
 {
-	struct umfax_dir_arena *a = c->d->arena;
+	(void)c;
 	*why = NULL;
 	if (n >= 1 && v[0] == '"') {
-		char *out = arena_alloc(a, n);
-		if (!out)
-			return *why = "out of memory", NULL;
+		char *out = v;
 		size_t o = 0, i = 1;
 		for (; i < n && v[i] != '"'; i++) {
 			if (v[i] == '\\' && i + 1 < n) {
@@ -1095,34 +1303,50 @@ static char *value_dup(struct pctx *c, const char *v, size_t n, const char **why
 		out[o] = '\0';
 		return out;
 	}
-	char *s = arena_strndup(a, v, n);
-	if (!s)
-		*why = "out of memory";
-	return s;
+	v[n] = '\0';
+	return v;
 }
 
-/* Split a comma list into an arena array of arena strings. */
-static int list_dup(struct pctx *c, const char *v, const char *const **arr, size_t *cnt)
+/* Split the comma list V in place into an arena array of its items. */
+static int list_dup(struct pctx *c, char *v, const char *const **arr, size_t *cnt)
 {
+	const char *comma = strchr(v, ',');
+	if (!comma) {
+		/* one item (trimmed again: a quoted value keeps its blanks) */
+		const char **one = arena_alloc(c->d->arena, sizeof *one);
+		if (!one)
+			return -1;
+		while (isspace((unsigned char)*v))
+			v++;
+		for (size_t l = strlen(v); l && isspace((unsigned char)v[l - 1]); l--)
+			v[l - 1] = '\0';
+		one[0] = v;
+		*arr = one;
+		*cnt = *v != '\0';
+		return 0;
+	}
 	size_t n = 1;
-	for (const char *p = v; *p; p++)
+	for (const char *p = comma; *p; p++)
 		n += *p == ',';
 	const char **out = arena_alloc(c->d->arena, n * sizeof *out);
 	if (!out)
 		return -1;
 	size_t k = 0;
-	for (const char *p = v;;) {
-		const char *e = strchr(p, ',');
-		if (!e)
-			e = p + strlen(p);
-		const char *x = p, *y = e;
+	for (char *p = v;;) {
+		char *e = p;
+		while (*e && *e != ',')
+			e++;
+		int last = *e == '\0';
+		char *x = p, *y = e;
 		while (x < y && isspace((unsigned char)*x))
 			x++;
 		while (y > x && isspace((unsigned char)y[-1]))
 			y--;
-		if (y > x && !(out[k++] = arena_strndup(c->d->arena, x, (size_t)(y - x))))
-			return -1;
-		if (!*e)
+		if (y > x) {
+			*y = '\0';
+			out[k++] = x;
+		}
+		if (last)
 			break;
 		p = e + 1;
 	}
@@ -1131,7 +1355,7 @@ static int list_dup(struct pctx *c, const char *v, const char *const **arr, size
 	return 0;
 }
 
-static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, const char *v)
+static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, char *v)
 {
 	struct umfax_dir *d = c->d;
 	char first[512];
@@ -1169,7 +1393,8 @@ static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, con
 		case DP_GW: {
 			const char *const *items;
 			size_t n;
-			if (list_dup(c, v, &items, &n) < 0)
+			const char *text = arena_strndup(d->arena, v, strlen(v));
+			if (!text || list_dup(c, v, &items, &n) < 0)
 				break;
 			struct umfax_iprange *r = arena_alloc(d->arena, (n ? n : 1) * sizeof *r);
 			if (!r)
@@ -1183,7 +1408,7 @@ static void set_field(struct pctx *c, int kind, size_t idx, int f, int line, con
 			}
 			dp->gateways = r;
 			dp->ngateways = k;
-			dp->gateways_text = v;
+			dp->gateways_text = text;
 			break;
 		}
 		}
@@ -1322,11 +1547,18 @@ static int add_obj(struct pctx *c, int kind, const char *name, int line, size_t 
 	return 0;
 }
 
+/* A (N bytes) equals the lower-case word B (at least N bytes), any case. */
+static int eqi(const char *a, const char *b, size_t n)
+{
+	return memcmp(a, b, n) == 0 || strncasecmp(a, b, n) == 0;
+}
+
 static int field_index(int kind, const char *name, size_t n)
 {
 	const char *const *t = kind == O_DIALPLAN ? dp_fields : kind == O_POLICY ? po_fields : mb_fields;
 	for (int i = 0; t[i]; i++)
-		if (strlen(t[i]) == n && strncasecmp(t[i], name, n) == 0)
+		if (n && lc((unsigned char)t[i][0]) == lc((unsigned char)name[0]) &&
+		    strlen(t[i]) == n && eqi(name, t[i], n))
 			return i;
 	return -1;
 }
@@ -1346,26 +1578,26 @@ static size_t span_until(const char *s, const char *le, const char *stop)
 	return (size_t)(p - s);
 }
 
-static void parse_lines(struct pctx *c, const char *buf, size_t len)
+static void parse_lines(struct pctx *c, char *buf, size_t len)
 {
 	int line = 0, kind = O_NONE;
 	size_t idx = 0;
-	const char *p = buf, *end = buf + len;
+	char *p = buf, *end = buf + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *next = nl ? nl + 1 : end;
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *le = nl ? nl : end;
+		char *next = nl ? nl + 1 : end;
 		line++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		const char *s = p;
+		char *s = p;
 		p = next;
 		int indented = s < le && (*s == ' ' || *s == '\t');
 		while (s < le && (*s == ' ' || *s == '\t'))
 			s++;
 		if (s == le || *s == '#')
 			continue;
-		for (const char *q = s; q < le; q++) {
+		for (const char *q = s; c->ctl && q < le; q++) {
 			if ((unsigned char)*q < ' ' && *q != '\t') {
 				diag(c, 1, line, "control character 0x%02x in line", (unsigned char)*q);
 				goto nextline;
@@ -1375,9 +1607,9 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 			/* object header: "dialplan NAME" */
 			size_t kl = span_until(s, le, " \t");
 			int k = O_NONE;
-			if (kl == 8 && strncasecmp(s, "dialplan", 8) == 0) k = O_DIALPLAN;
-			else if (kl == 6 && strncasecmp(s, "policy", 6) == 0) k = O_POLICY;
-			else if (kl == 7 && strncasecmp(s, "mailbox", 7) == 0) k = O_MAILBOX;
+			if (kl == 8 && eqi(s, "dialplan", 8)) k = O_DIALPLAN;
+			else if (kl == 6 && eqi(s, "policy", 6)) k = O_POLICY;
+			else if (kl == 7 && eqi(s, "mailbox", 7)) k = O_MAILBOX;
 			if (k == O_NONE) {
 				if (memchr(s, '=', (size_t)(le - s)))
 					diag(c, 1, line, "field \"%.*s\" is not indented under a dialplan, policy or mailbox line",
@@ -1388,17 +1620,14 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 				kind = O_NONE;
 				continue;
 			}
-			const char *nm = s + kl;
+			char *nm = s + kl;
 			while (nm < le && (*nm == ' ' || *nm == '\t'))
 				nm++;
-			const char *ne = le;
+			char *ne = le;
 			while (ne > nm && (ne[-1] == ' ' || ne[-1] == '\t'))
 				ne--;
-			char *name = arena_strndup(c->d->arena, nm, (size_t)(ne - nm));
-			if (!name) {
-				diag(c, 1, line, "out of memory");
-				return;
-			}
+			*ne = '\0';           /* in place: the line has been read */
+			char *name = nm;
 			if (!name_ok(name)) {
 				diag(c, 1, line, "%s: \"%s\" is not a valid name (1 to %d letters, digits or . _ - @ +)",
 				    kind_name(k), name, UMFAX_DIR_NAME_MAX);
@@ -1420,7 +1649,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 			continue;
 		}
 		{
-			const char *eq = memchr(s, '=', (size_t)(le - s));
+			char *eq = memchr(s, '=', (size_t)(le - s));
 			if (!eq) {
 				diag(c, 1, line, "expected \"field = value\"");
 				continue;
@@ -1443,7 +1672,7 @@ static void parse_lines(struct pctx *c, const char *buf, size_t len)
 				continue;
 			}
 			po->line[f] = line;
-			const char *v = eq + 1, *ve = le;
+			char *v = eq + 1, *ve = le;
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
 			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
@@ -1460,6 +1689,119 @@ nextline:;
 	}
 }
 
+/* The hashes of one mailbox's keys, computed once for the prefetch and
+ * used again for the insert, in the same order. */
+struct hcache {
+	uint32_t h[16];
+	unsigned n, k;
+};
+
+static void ix_prefetch(const struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *key, size_t n)
+{
+	uint32_t h = hkey(kind, dp, key, n);
+	if (hc->n < 16)
+		hc->h[hc->n++] = h;
+	const struct ent *e = &ix->t[h & ix->mask];
+#if defined(__x86_64__) || defined(__i386__)
+	/* GCC drops a __builtin_prefetch whose result nothing uses */
+	__asm__ volatile("prefetcht0 %0" : : "m"(*e));
+#else
+	__builtin_prefetch(e, 0);
+#endif
+}
+
+/* The next key's hash from HC (or computed), and the insert. */
+static struct ent *hc_put(struct umfax_dir_index *ix, struct hcache *hc, int kind,
+    unsigned dp, const char *s, size_t n, int val)
+{
+	uint32_t h = hc->k < hc->n ? hc->h[hc->k] : hkey(kind, dp, s, n);
+	hc->k++;
+	return ix_put_h(ix, kind, dp, s, n, h, val);
+}
+
+static void hc_skip(struct hcache *hc)
+{
+	hc->k++;
+}
+
+static void prefetch_mailbox(const struct umfax_dir *d, const struct umfax_mailbox *m,
+    struct hcache *hc)
+{
+	const struct umfax_dir_index *ix = d->ix;
+	const struct umfax_dialplan *dp = mb_dialplan(m);
+	hc->n = hc->k = 0;
+	ix_prefetch(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias));
+	ix_prefetch(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp));
+	for (size_t k = 0; dp && k < m->nextensions; k++)
+		ix_prefetch(ix, hc, K_EXT, (unsigned)(dp - d->dialplans), m->extensions[k], strlen(m->extensions[k]));
+	for (size_t k = 0; k < m->ne164; k++)
+		ix_prefetch(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]));
+	for (size_t k = 0; k < m->nsip; k++) {
+		const char *at = strchr(m->sip[k], '@');
+		ix_prefetch(ix, hc, K_SIP, 0, m->sip[k], strlen(m->sip[k]));
+		if (at)
+			ix_prefetch(ix, hc, K_LOCAL, 0, m->sip[k], (size_t)(at - m->sip[k]));
+	}
+}
+
+/* Index mailbox I (its policy is linked already) and check its keys; HC
+ * holds the hashes prefetch_mailbox computed, in the same order. */
+static void link_mailbox(struct pctx *c, size_t i, struct hcache *hc)
+{
+	struct umfax_dir *d = c->d;
+	struct umfax_dir_index *ix = d->ix;
+	struct umfax_mailbox *m = &d->mailboxes[i];
+	const struct pobj *po = &c->pm[i];
+	const struct ent *o = hc_put(ix, hc, K_ALIAS, 0, m->alias, strlen(m->alias), (int)i);
+	if (o)
+		diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[ent_val(o)].line);
+	if (!m->smtp[0]) {
+		hc_skip(hc);
+		diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
+	} else if ((o = hc_put(ix, hc, K_SMTP, 0, m->smtp, strlen(m->smtp), (int)i))) {
+		diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
+		    m->alias, m->smtp, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+	}
+	const struct umfax_dialplan *dp = mb_dialplan(m);
+	if (dp) {
+		unsigned dpi = (unsigned)(dp - d->dialplans);
+		for (size_t k = 0; k < m->nextensions; k++) {
+			const char *e = m->extensions[k];
+			size_t el = strlen(e);
+			if (dp->extension_digits && el != (size_t)dp->extension_digits) {
+				hc_skip(hc);
+				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
+				    m->alias, e, el, dp->name, dp->extension_digits);
+			} else if ((o = hc_put(ix, hc, K_EXT, dpi, e, el, (int)i))) {
+				diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
+				    m->alias, e, d->mailboxes[ent_val(o)].alias, dp->name, d->mailboxes[ent_val(o)].line);
+			}
+		}
+	}
+	for (size_t k = 0; k < m->ne164; k++)
+		if ((o = hc_put(ix, hc, K_E164, 0, m->e164[k], strlen(m->e164[k]), (int)i)) && ent_val(o) != (int)i)
+			diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
+			    m->alias, m->e164[k], d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+	for (size_t k = 0; k < m->nsip; k++) {
+		const char *s = m->sip[k];
+		if ((o = hc_put(ix, hc, K_SIP, 0, s, strlen(s), (int)i)) && ent_val(o) != (int)i)
+			diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
+			    m->alias, s, d->mailboxes[ent_val(o)].alias, d->mailboxes[ent_val(o)].line);
+		const char *at = strchr(s, '@');
+		if (!at)
+			continue;
+		char *local = arena_strndup(d->arena, s, (size_t)(at - s));
+		if (!local) {
+			hc_skip(hc);
+			continue;
+		}
+		struct ent *le = hc_put(ix, hc, K_LOCAL, 0, local, (size_t)(at - s), (int)i);
+		if (le && ent_val(le) != (int)i && ent_val(le) != AMBIGUOUS)
+			le->kv = (le->kv & ~VAL_MASK) | VAL_AMBIGUOUS;
+	}
+}
+
 /* Cross-object checks, links and the index. */
 static void link_all(struct pctx *c)
 {
@@ -1473,11 +1815,13 @@ static void link_all(struct pctx *c)
 		diag(c, 1, 0, "out of memory");
 		return;
 	}
+	d->ix->mb = d->mailboxes;
+	d->ix->dp0 = d->dialplans;
 	for (size_t i = 0; i < d->ndialplans; i++) {
 		struct umfax_dialplan *dp = &d->dialplans[i];
 		const struct ent *o = ix_put(d->ix, K_DIALPLAN, 0, dp->name, (int)i);
 		if (o)
-			diag(c, 1, dp->line, "dialplan %s: defined twice (first on line %d)", dp->name, d->dialplans[o->val].line);
+			diag(c, 1, dp->line, "dialplan %s: defined twice (first on line %d)", dp->name, d->dialplans[ent_val(o)].line);
 		if (!c->pd[i].line[DP_DIGITS])
 			diag(c, 1, dp->line, "dialplan %s: extension-digits is required (1 to 20)", dp->name);
 		if (d->ndialplans > 65535)
@@ -1488,7 +1832,7 @@ static void link_all(struct pctx *c)
 		const struct pobj *po = &c->pp[i];
 		const struct ent *o = ix_put(d->ix, K_POLICY, 0, p->name, (int)i);
 		if (o)
-			diag(c, 1, p->line, "policy %s: defined twice (first on line %d)", p->name, d->policies[o->val].line);
+			diag(c, 1, p->line, "policy %s: defined twice (first on line %d)", p->name, d->policies[ent_val(o)].line);
 		if (!po->link || !*po->link)
 			diag(c, 1, p->line, "policy %s: dialplan is required", p->name);
 		else if (!(p->dialplan = umfax_dir_dialplan(d, po->link)))
@@ -1497,55 +1841,27 @@ static void link_all(struct pctx *c)
 			diag(c, 1, po->line[PO_ALLOW] ? po->line[PO_ALLOW] : p->line,
 			    "policy %s: allow-fax = true needs a fax-server-uri", p->name);
 	}
+	/* policies first (a few hot entries), then the keys of the mailboxes,
+	 * a window at a time: the table slots of the next window are
+	 * prefetched, so the cache misses of a big directory overlap. */
 	for (size_t i = 0; i < d->nmailboxes; i++) {
 		struct umfax_mailbox *m = &d->mailboxes[i];
 		const struct pobj *po = &c->pm[i];
-		const struct ent *o = ix_put(d->ix, K_ALIAS, 0, m->alias, (int)i);
-		if (o)
-			diag(c, 1, m->line, "mailbox %s: defined twice (first on line %d)", m->alias, d->mailboxes[o->val].line);
-		if (!m->smtp[0]) {
-			diag(c, 1, m->line, "mailbox %s: primary-smtp-address is required", m->alias);
-		} else if ((o = ix_put(d->ix, K_SMTP, 0, m->smtp, (int)i))) {
-			diag(c, 1, po->line[MB_SMTP], "mailbox %s: primary-smtp-address %s is also mailbox %s's (line %d)",
-			    m->alias, m->smtp, d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-		}
 		if (!po->link || !*po->link)
 			diag(c, 1, m->line, "mailbox %s: policy is required", m->alias);
+		else if (i > 0 && d->mailboxes[i - 1].policy && strcmp(po->link, c->pm[i - 1].link) == 0)
+			m->policy = d->mailboxes[i - 1].policy;
 		else if (!(m->policy = umfax_dir_policy(d, po->link)))
 			diag(c, 1, po->line[MB_POLICY], "mailbox %s: policy \"%s\" is not defined", m->alias, po->link);
-		const struct umfax_dialplan *dp = mb_dialplan(m);
-		if (dp) {
-			unsigned dpi = (unsigned)(dp - d->dialplans);
-			for (size_t k = 0; k < m->nextensions; k++) {
-				const char *e = m->extensions[k];
-				if (dp->extension_digits && strlen(e) != (size_t)dp->extension_digits) {
-					diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s has %zu digits, dialplan %s has %d-digit extensions",
-					    m->alias, e, strlen(e), dp->name, dp->extension_digits);
-				} else if ((o = ix_put(d->ix, K_EXT, dpi, e, (int)i))) {
-					diag(c, 1, po->line[MB_EXT], "mailbox %s: extension %s is also mailbox %s's in dialplan %s (line %d)",
-					    m->alias, e, d->mailboxes[o->val].alias, dp->name, d->mailboxes[o->val].line);
-				}
-			}
-		}
-		for (size_t k = 0; k < m->ne164; k++)
-			if ((o = ix_put(d->ix, K_E164, 0, m->e164[k], (int)i)) && o->val != (int)i)
-				diag(c, 1, po->line[MB_E164], "mailbox %s: e164 address %s is also mailbox %s's (line %d)",
-				    m->alias, m->e164[k], d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-		for (size_t k = 0; k < m->nsip; k++) {
-			const char *s = m->sip[k];
-			if ((o = ix_put(d->ix, K_SIP, 0, s, (int)i)) && o->val != (int)i)
-				diag(c, 1, po->line[MB_SIP], "mailbox %s: sip address %s is also mailbox %s's (line %d)",
-				    m->alias, s, d->mailboxes[o->val].alias, d->mailboxes[o->val].line);
-			const char *at = strchr(s, '@');
-			if (!at)
-				continue;
-			char *local = arena_strndup(d->arena, s, (size_t)(at - s));
-			if (local) {
-				struct ent *le = ix_put(d->ix, K_LOCAL, 0, local, (int)i);
-				if (le && le->val != (int)i)
-					le->val = AMBIGUOUS;
-			}
-		}
+	}
+	enum { WIN = 32 };
+	for (size_t base = 0; base < d->nmailboxes; base += WIN) {
+		size_t end = base + WIN < d->nmailboxes ? base + WIN : d->nmailboxes;
+		struct hcache hc[WIN];
+		for (size_t i = base; i < end; i++)
+			prefetch_mailbox(d, &d->mailboxes[i], &hc[i - base]);
+		for (size_t i = base; i < end; i++)
+			link_mailbox(c, i, &hc[i - base]);
 	}
 }
 
@@ -1566,7 +1882,8 @@ void umfax_dir_init(struct umfax_dir *d)
 void umfax_dir_release(struct umfax_dir *d)
 {
 	if (d->ix) {
-		free(d->ix->t);
+		if (d->ix->t)
+			munmap(d->ix->t, d->ix->bytes);
 		free(d->ix);
 	}
 	if (d->arena) {
@@ -1579,7 +1896,32 @@ void umfax_dir_release(struct umfax_dir *d)
 	dir_clear(d);
 }
 
-int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size_t len,
+/* 1 if BUF has a byte < 0x20 other than TAB and LF (then every line is
+ * checked).  16 bytes at a time where SSE2 is there: it reads every byte of
+ * a big directory. */
+static int has_control(const char *buf, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lim = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+		__m128i ok = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf));
+		if (_mm_movemask_epi8(_mm_andnot_si128(ok, ctl)))
+			return 1;
+	}
+#endif
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (ch < 0x20 && ch != '\t' && ch != '\n')
+			return 1;
+	}
+	return 0;
+}
+
+/* Parse TEXT (LEN bytes, malloc'd, TEXT[LEN] writable), which D then owns. */
+static int parse_owned(struct umfax_dir *d, const char *name, char *text, size_t len,
     char *err, size_t errlen)
 {
 	struct pctx c;
@@ -1594,31 +1936,63 @@ int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size
 	d->arena = calloc(1, sizeof *d->arena);
 	d->ix = calloc(1, sizeof *d->ix);
 	if (!d->arena || !d->ix) {
+		free(text);
 		umfax_dir_release(d);
 		snprintf(err, errlen, "%s: out of memory", c.name);
 		errno = ENOMEM;
 		return -1;
 	}
-	if (memchr(buf, '\0', len)) {
+	d->arena->text = text;
+	text[len] = '\0';
+	cclass_init();
+	if (memchr(text, '\0', len)) {
 		diag(&c, 1, 0, "file contains a NUL byte");
 	} else {
-		parse_lines(&c, buf, len);
+		/* size the mailbox array once, from the file size (a mailbox
+		 * takes at least ~60 bytes); pages never used are never touched */
+		size_t nmb = len / 48 + 16;
+		if (nmb > 64) {
+			d->mailboxes = malloc(nmb * sizeof *d->mailboxes);
+			c.pm = malloc(nmb * sizeof *c.pm);
+			big_pages(d->mailboxes, nmb * sizeof *d->mailboxes);
+			big_pages(c.pm, nmb * sizeof *c.pm);
+			if (d->mailboxes && c.pm) {
+				c.capm = nmb;
+			} else {
+				free(c.pm);
+				c.pm = NULL;
+				free(d->mailboxes);
+				d->mailboxes = NULL;
+			}
+		}
+		c.ctl = has_control(text, len);
+		parse_lines(&c, text, len);
 		link_all(&c);
 	}
 	free(c.pd);
 	free(c.pp);
 	free(c.pm);
+	diag_flush(&c);
 	if (c.nerr) {
-		if (c.nerr > MAX_ERRORS && d->diag) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "%s: %d more errors not shown", c.name, c.nerr - MAX_ERRORS);
-			d->diag(d->diag_arg, "error", msg);
-		}
 		umfax_dir_release(d);
 		errno = EINVAL;
 		return -1;
 	}
 	return 0;
+}
+
+int umfax_dir_parse(struct umfax_dir *d, const char *name, const char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	char *text = malloc(len + 1);
+	if (!text) {
+		umfax_dir_release(d);
+		snprintf(err, errlen, "%s: out of memory", name ? name : "directory");
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(text, buf, len);
+	return parse_owned(d, name, text, len, err, errlen);
 }
 
 static int read_file(const char *path, char **bufp, size_t *lenp, struct stat *st,
@@ -1641,6 +2015,7 @@ static int read_file(const char *path, char **bufp, size_t *lenp, struct stat *s
 	}
 	size_t cap = (size_t)st->st_size + 1, len = 0;
 	char *buf = malloc(cap);
+	big_pages(buf, cap);
 	if (!buf) {
 		close(fd);
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -1701,8 +2076,7 @@ int umfax_dir_load(struct umfax_dir *d, const char *path, char *err, size_t errl
 	umfax_dir_release(d);
 	if (read_file(path, &buf, &len, &st, err, errlen) < 0)
 		return -1;
-	int rc = umfax_dir_parse(d, path, buf, len, err, errlen);
-	free(buf);
+	int rc = parse_owned(d, path, buf, len, err, errlen);
 	if (rc < 0)
 		return -1;
 	cpy(d->path, sizeof d->path, path);

@@ -107,14 +107,15 @@ struct umfax_dir {
 	dev_t dev; ino_t ino; off_t size; struct timespec mtime;
 };
 
-void umfax_dir_init(struct umfax_dir *d);      /* empty directory; keeps diag */
+void umfax_dir_init(struct umfax_dir *d);      /* empty directory, diag NULL */
 void umfax_dir_release(struct umfax_dir *d);   /* frees all; re-inits (keeps diag) */
 
 /* Load PATH (NULL: the directory_file setting, else the default).  The whole
- * file is validated: the first error is in ERR ("directory.conf:12: policy
- * contoso-fax: allow-fax = true needs a fax-server-uri"), every error and
- * warning goes to d->diag.  On error D is left empty.  0, or -1 (file errors:
- * errno is set and ERR says so; validation errors: errno = EINVAL). */
+ * file is validated: the error of the lowest line is in ERR
+ * ("directory.conf:12: policy contoso-fax: allow-fax = true needs a
+ * fax-server-uri"); every error and warning goes to d->diag, in line order
+ * (at most 100, then a count).  On error D is left empty.  0, or -1 (file
+ * errors: errno is set and ERR says so; validation errors: errno = EINVAL). */
 int umfax_dir_load(struct umfax_dir *d, const char *path, char *err, size_t errlen);
 
 /* Parse a file image (tests, fuzzing, validating an edit).  NAME in errors. */
@@ -158,7 +159,8 @@ struct umfax_dir_query {
 	const char *history_info;
 	const char *called;
 	const char *dialplan;               /* only mailboxes of this dial plan, or NULL */
-	const struct sockaddr *gateway;     /* if set: the mailbox's dial plan must list it */
+	const struct sockaddr *gateway;     /* if set: the dial plans that list it are searched
+	                                     * first, and the mailbox's dial plan must list it */
 	socklen_t gateway_len;
 };
 

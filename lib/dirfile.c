@@ -1,9 +1,11 @@
 /* dirfile.c - edit the directory file, keeping comments and order, and
  * replace it atomically under a lock (dirfile.h). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +423,10 @@ static void remove_block(struct doc *d, size_t bi)
 			prev = &d->b[i];
 			break;
 		}
+	int last_live = 1;
+	for (size_t i = bi + 1; i < d->nb; i++)
+		if (!d->b[i].deleted)
+			last_live = 0;
 	if (prev) {
 		size_t min = prev->kind >= 0 ? last_field(prev) + 1 : 0;
 		if (prev->kind >= 0 && min < 1)
@@ -440,6 +446,11 @@ static void remove_block(struct doc *d, size_t bi)
 		k = b->nl;
 	else if (prev && prev->nl && is_blank(&prev->l[prev->nl - 1]) && k < b->nl && is_blank(&b->l[k]))
 		k++;
+	/* the last object gone: the blank line that separated it goes too */
+	if (last_live && k == b->nl && prev && prev->nl > 1 && is_blank(&prev->l[prev->nl - 1])) {
+		free(prev->l[prev->nl - 1].own);
+		prev->nl--;
+	}
 	/* the lines kept move to the end of the block before (the text before
 	 * the first object, block 0, is never removed, so there is one) */
 	for (size_t i = 0; i < b->nl; i++) {
@@ -659,12 +670,34 @@ static int read_all(const char *path, char **bufp, size_t *lenp, struct stat *st
 	return 0;
 }
 
+/* Remove PATH.tmp.* left by a writer that died (we hold the lock, so no
+ * other writer is at work). */
+static void remove_stale_tmp(const char *path)
+{
+	char dirbuf[4200], basebuf[4200], prefix[4300];
+	snprintf(dirbuf, sizeof dirbuf, "%s", path);
+	snprintf(basebuf, sizeof basebuf, "%s", path);
+	const char *dir = dirname(dirbuf), *base = basename(basebuf);
+	snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+	size_t pl = strlen(prefix);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, prefix, pl) == 0 && de->d_name[pl] &&
+		    strspn(de->d_name + pl, "0123456789") == strlen(de->d_name + pl))
+			unlinkat(dirfd(dp), de->d_name, 0);
+	}
+	closedir(dp);
+}
+
 static int write_replace(const char *path, const char *text, size_t len, const struct stat *st,
     char *err, size_t errlen)
 {
 	char tmp[4200], dirbuf[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	unlink(tmp);    /* a left-over of a crashed writer with our pid; we hold the lock */
+	remove_stale_tmp(path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -730,6 +763,16 @@ int umfax_dirfile_apply(const char *path, const struct umfax_dirchange *ch, size
 
 	if (err && errlen)
 		err[0] = '\0';
+	/* a symbolic link stays one: the file it points to is replaced */
+	char real[PATH_MAX];
+	struct stat lst;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if (!realpath(path, real)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return EX_NOINPUT;
+		}
+		path = real;
+	}
 	int lfd = lock_file(path, lock_timeout, err, errlen);
 	if (lfd < 0)
 		return -lfd;

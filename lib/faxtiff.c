@@ -306,6 +306,10 @@ static int page_describe(TIFF *t, struct tmsg *c, size_t filelen, int pageno,
 	if (w == 0 || l == 0 || w > UMFAX_TIFF_MAX_WIDTH || l > UMFAX_TIFF_MAX_LENGTH)
 		return fail(err, errlen, EX_DATAERR, "page %d: impossible size %" PRIu32 "x%" PRIu32,
 		    pageno, w, l);
+	if ((uint64_t)w * l > UMFAX_TIFF_MAX_PIXELS)
+		return fail(err, errlen, EX_DATAERR,
+		    "page %d: impossible size %" PRIu32 "x%" PRIu32 " (more than %lu million pixels)",
+		    pageno, w, l, UMFAX_TIFF_MAX_PIXELS / 1000000);
 	p->width = w;
 	p->length = l;
 	TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
@@ -411,6 +415,68 @@ static int page_describe(TIFF *t, struct tmsg *c, size_t filelen, int pageno,
 
 /* ---- the walker ---------------------------------------------------------- */
 
+/* Decode rows 0..N-1 of the current page; how many failed. */
+static uint32_t probe(TIFF *t, struct tmsg *c, uint32_t n, unsigned char *row)
+{
+	uint32_t bad = 0;
+	for (uint32_t y = 0; y < n; y++) {
+		long w0 = c->nwarn;
+		int e0 = c->nerr;
+		if (TIFFReadScanline(t, row, y, 0) < 0 || c->nwarn != w0 || c->nerr != e0)
+			bad++;
+	}
+	return bad;
+}
+
+/* A fax page of which a quarter of the first rows do not decode may be
+ * labelled wrongly: T.4 2-D data with Group3Options saying 1-D (or the
+ * reverse), or the other bit order.  Try those on a second handle; return it when all
+ * but a sixteenth of the first rows decode, else NULL. */
+static TIFF *relabel(const void *buf, size_t len, int pg, struct umfax_tiff_page *p,
+    uint32_t n, unsigned char *row, struct mem *m2, struct tmsg *c2)
+{
+	static const struct { int d2, fill; } v[] = { { 1, 0 }, { 0, 1 }, { 1, 1 } };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		uint32_t t4 = 0;
+		uint16_t fo = FILLORDER_MSB2LSB;
+		if (v[i].d2 && p->tiff_comp != COMPRESSION_CCITTFAX3)
+			continue;
+		memset(m2, 0, sizeof *m2);
+		m2->rbuf = buf;
+		m2->rlen = len;
+		memset(c2, 0, sizeof *c2);
+		TIFF *alt = open_mem(m2, c2, "r");
+		if (!alt)
+			return NULL;
+		if (!TIFFSetDirectory(alt, (tdir_t)pg)) {
+			TIFFClose(alt);
+			return NULL;
+		}
+		if (v[i].d2) {
+			TIFFGetFieldDefaulted(alt, TIFFTAG_GROUP3OPTIONS, &t4);
+			TIFFSetField(alt, TIFFTAG_GROUP3OPTIONS, t4 ^ GROUP3OPT_2DENCODING);
+		}
+		if (v[i].fill) {
+			TIFFGetFieldDefaulted(alt, TIFFTAG_FILLORDER, &fo);
+			TIFFSetField(alt, TIFFTAG_FILLORDER, fo == FILLORDER_LSB2MSB ?
+			    FILLORDER_MSB2LSB : FILLORDER_LSB2MSB);
+		}
+		if (probe(alt, c2, n, row) <= n / 16) {
+			const char *was = umfax_tiff_comp_name(p->comp);
+			if (v[i].d2)
+				p->comp = (t4 & GROUP3OPT_2DENCODING) ? UMFAX_TIFF_MH : UMFAX_TIFF_MR;
+			snprintf(p->repair, sizeof p->repair, "read as %s%s%s%s",
+			    umfax_tiff_comp_name(p->comp),
+			    v[i].fill ? (fo == FILLORDER_LSB2MSB ? " MSB first" : " LSB first") : "",
+			    v[i].d2 ? " although Group3Options say " : " although FillOrder says otherwise",
+			    v[i].d2 ? was : "");
+			return alt;
+		}
+		TIFFClose(alt);
+	}
+	return NULL;
+}
+
 struct sink {
 	/* Each returns 0, or a sysexits code with ERR filled; may be NULL. */
 	int (*begin)(void *arg, int pageno, int npages, const struct umfax_tiff_page *p,
@@ -425,9 +491,10 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
     struct umfax_tiff_info *info, char *err, size_t errlen)
 {
 	struct umfax_tiff_info dummy;
-	struct mem m = { .rbuf = buf, .rlen = len };
-	struct tmsg c = { 0 };
+	struct mem m = { .rbuf = buf, .rlen = len }, m2;
+	struct tmsg c = { 0 }, c2;
 	unsigned char *row = NULL;
+	TIFF *alt = NULL;
 	int rc = 0;
 
 	if (!info) {
@@ -490,9 +557,6 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 		if (rc)
 			goto out;
 		info->pages = pg + 1;
-		if (s && s->begin && (rc = s->begin(s->arg, pg + 1, (int)ndirs, p, consec, clean,
-		    err, errlen)) != 0)
-			goto out;
 
 		tmsize_t sl = TIFFScanlineSize(t);
 		size_t need = ((size_t)p->width + 7) / 8;
@@ -506,13 +570,25 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 			rc = fail(err, errlen, EX_OSERR, "out of memory");
 			goto out;
 		}
+		/* The rows come from T, or from a relabelled second handle. */
+		TIFF *rd = t;
+		struct tmsg *cm = &c;
+		uint32_t n = p->length < 64 ? p->length : 64;
+		if (is_fax_codec((uint16_t)p->tiff_comp) && probe(t, &c, n, row) >= (n + 3) / 4 &&
+		    (alt = relabel(buf, len, pg, p, n, row, &m2, &c2)) != NULL) {
+			rd = alt;
+			cm = &c2;
+		}
+		if (s && s->begin && (rc = s->begin(s->arg, pg + 1, (int)ndirs, p, consec, clean,
+		    err, errlen)) != 0)
+			goto out;
 		for (uint32_t y = 0; y < p->length; y++) {
-			long w0 = c.nwarn;
-			int e0 = c.nerr;
-			if (TIFFReadScanline(t, row, y, 0) < 0) {
+			long w0 = cm->nwarn;
+			int e0 = cm->nerr;
+			if (TIFFReadScanline(rd, row, y, 0) < 0) {
 				p->decode_errors++;
 				memset(row, photo == PHOTOMETRIC_MINISWHITE ? 0x00 : 0xff, (size_t)sl);
-			} else if (c.nwarn != w0 || c.nerr != e0) {
+			} else if (cm->nwarn != w0 || cm->nerr != e0) {
 				p->decode_errors++;
 			}
 			if (photo == PHOTOMETRIC_MINISBLACK)
@@ -522,7 +598,7 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 			if (y == 999 && p->decode_errors == 1000) {
 				rc = fail(err, errlen, EX_DATAERR,
 				    "page %d: the image data does not decode%s%s", pg + 1,
-				    c.nerr ? ": " : "", c.nerr ? c.err : "");
+				    cm->nerr ? ": " : "", cm->nerr ? cm->err : "");
 				goto out;
 			}
 			if (s && s->row && (rc = s->row(s->arg, y, row, err, errlen)) != 0)
@@ -530,8 +606,12 @@ static int walk(const void *buf, size_t len, int max_pages, const struct sink *s
 		}
 		if (p->decode_errors == (long)p->length) {
 			rc = fail(err, errlen, EX_DATAERR, "page %d: the image data does not decode%s%s",
-			    pg + 1, c.nerr ? ": " : "", c.nerr ? c.err : "");
+			    pg + 1, cm->nerr ? ": " : "", cm->nerr ? cm->err : "");
 			goto out;
+		}
+		if (alt) {
+			TIFFClose(alt);
+			alt = NULL;
 		}
 		p->bad_rows += p->decode_errors;
 		if (p->bad_rows > (long)p->length)
@@ -545,6 +625,8 @@ out:
 	if (c.nwarn)
 		snprintf(info->warning, sizeof info->warning, "%s", oneline(c.warn));
 	free(row);
+	if (alt)
+		TIFFClose(alt);
 	TIFFClose(t);
 	if (info == &dummy)
 		umfax_tiff_info_release(&dummy);

@@ -20,6 +20,7 @@
 #define UMFAX_TIFF_MAX_PAGES    1000       /* hard limit; faxtiff_max_pages is lower */
 #define UMFAX_TIFF_MAX_WIDTH    32768      /* pixels (the widest fax, 1200 dpi A3, is 14592) */
 #define UMFAX_TIFF_MAX_LENGTH   262144     /* rows of one page */
+#define UMFAX_TIFF_MAX_PIXELS   (512UL * 1024 * 1024)  /* of one page: 1200 dpi A3 is 91 M */
 
 /* Page compression, as a fax names it. */
 enum umfax_tiff_comp {
@@ -43,6 +44,8 @@ struct umfax_tiff_page {
 	                           * rows that fail to decode now */
 	long decode_errors;       /* of those, rows that fail to decode now */
 	int strips;               /* strips in the input page */
+	char repair[96];          /* "" or how a mislabelled page was read, e.g.
+	                           * "read as MR although Group3Options say MH" */
 };
 
 struct umfax_tiff_info {

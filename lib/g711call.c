@@ -1,15 +1,22 @@
 /* g711call.c - passive decoding of a recorded G.711 fax call.
  *
  * Each direction has an RTP timeline (rtp.c) feeding a V.21 channel 2 FSK
- * receiver with an HDLC receiver (T.30 control frames) and CNG/CED tone
- * detectors.  The direction that sends DCS is the sender: its fast modem
- * (V.27ter, V.29 or V.17, from the DCS) runs from then on.  Its first
+ * receiver with an HDLC receiver (T.30 control frames) and a CNG/CED tone
+ * detector.  The direction that sends DCS is the sender: its fast modem
+ * (V.27ter, V.29 or V.17, as the DCS says) runs from then on.  Its first
  * trained burst after a DCS is TCF; bursts after CFR (or a second burst) are
  * page data, given bit by bit to a T.4 receiver (non-ECM) or to an HDLC
- * receiver collecting the ECM frames of a block, which is handed to the
- * T.4 receiver when the receiving side confirms the block (MCF after PPS)
- * or when it is complete.  The recorded receiver's answers (CFR, MCF, PPR,
- * RTN) are only listened to; nothing is ever sent. */
+ * receiver collecting the ECM frames of a block, which goes to the T.4
+ * receiver when the receiving side confirms the block (MCF after PPS), or
+ * when the next PPS shows the sender moved on.  Nothing is ever sent: the
+ * recorded receiver's answers (CFR, MCF, PPR, RTN) are listened to and
+ * followed, so the TIFF holds the pages the receiver kept.
+ *
+ * Real recordings need some care: a frame heard on one direction shortly
+ * after the same frame on the other is line echo and is ignored; a failed
+ * fast-modem training (often on such an echo) restarts the modem at once;
+ * lost packets are bridged with the modems' fill-in, pauses (VAD) with
+ * silence; a recording with both sides mixed into one direction works too. */
 #include "g711call.h"
 #include "rtp.h"
 
@@ -23,6 +30,7 @@
 
 #define RATE 8000
 #define CHUNK 160
+#define FAST_STEP 40              /* samples per fast-modem call */
 #define SILENCE_FED (2 * RATE)     /* of a long silence, this much is fed */
 #define ECM_MAX_FRAMES 256
 #define ECM_MAX_OCTETS 256
@@ -56,6 +64,10 @@ struct dir {
 	v17_rx_state_t *v17;
 	hdlc_rx_state_t *ecm;
 	int trained;              /* fast modem trained, burst in progress */
+	int rate;                 /* of the fast modem */
+	int retrain;              /* training failed: restart the modem */
+	int v17_can_short;        /* V.17 trained since the DCS: short train possible */
+	int v17_short;            /* the V.17 receiver expects a short train */
 	int burst_is_tcf;
 	double t;                 /* capture time of the packet being played */
 	unsigned long long samples;
@@ -99,6 +111,9 @@ struct umfax_g711call {
 	t4_rx_state_t *t4;
 	int t4_failed;
 	int page_open;
+	int page_data_done;       /* non-ECM: page data ended (RTC or carrier) */
+	int page_cut;             /* non-ECM: ended without RTC */
+	int pages_rejected;       /* non-ECM pages answered with RTN/PIN */
 	int page_broken;          /* T.6 data lost: rest of the page dropped */
 	int pages;
 	int first_width, first_length;
@@ -270,6 +285,29 @@ static void page_end(struct umfax_g711call *c, int cut)
 	    st.bad_rows, cut ? ", cut short" : "");
 }
 
+/* A non-ECM page begins.  The page before it ends here if no answer to
+ * it was heard; the page is kept: it was received. */
+static void nonecm_page_begin(struct umfax_g711call *c)
+{
+	if (c->page_open)
+		page_end(c, c->page_cut);
+	if (page_start(c) == 0) {
+		c->page_data_done = 0;
+		c->page_cut = 0;
+	}
+}
+
+/* The data of a non-ECM page ended; it is written when the receiver
+ * answers MCF/RTP, or dropped when it answers RTN (the sender then
+ * retrains and may send it again), as the recorded receiver did. */
+static void nonecm_data_end(struct umfax_g711call *c, int cut)
+{
+	if (!c->page_open || c->page_data_done)
+		return;
+	c->page_data_done = 1;
+	c->page_cut = cut;
+}
+
 /* ---- ECM blocks ----------------------------------------------------------- */
 
 static void block_reset(struct ecm_block *b)
@@ -386,8 +424,14 @@ static int ecm_pps(struct umfax_g711call *c, int fcf2, int page, int block, int 
 		block_reset(&c->cur);
 		return 0;
 	}
+	/* After a retransmission the frame count is that of the burst, not
+	 * of the block: the block has as many frames as its first PPS said. */
+	if (c->cur.pps && c->cur.page == page && c->cur.block == block && c->cur.count > count)
+		count = c->cur.count;
 	if (c->have_prev) {
 		if (c->prev.page == page && c->prev.block == block) {
+			if (c->prev.count > count)
+				count = c->prev.count;
 			/* The frames since were a retransmission: merge. */
 			for (i = 0; i < ECM_MAX_FRAMES; i++) {
 				if (c->cur.len[i] < 0 && c->prev.len[i] >= 0) {
@@ -452,8 +496,7 @@ static void burst_start(struct dir *d)
 		else
 			hdlc_rx_restart(d->ecm);
 	} else {
-		page_end(c, 1);
-		page_start(c);
+		nonecm_page_begin(c);
 	}
 }
 
@@ -464,8 +507,8 @@ static void burst_end(struct dir *d)
 	if (!d->trained)
 		return;
 	d->trained = 0;
-	if (!c->ecm && !d->burst_is_tcf && c->page_open)
-		page_end(c, 1);
+	if (!c->ecm && !d->burst_is_tcf)
+		nonecm_data_end(c, 1);
 	d->burst_is_tcf = 0;
 }
 
@@ -477,7 +520,16 @@ static void fast_put_bit(void *user, int bit)
 	if (bit < 0) {
 		switch (bit) {
 		case SIG_STATUS_TRAINING_SUCCEEDED:
+			if (d->fast == FAST_V17)
+				d->v17_can_short = 1;
 			burst_start(d);
+			break;
+		case SIG_STATUS_TRAINING_FAILED:
+			/* Often an echo of the other side's V.21 in front of the
+			 * training: try again at once rather than waiting for
+			 * the carrier to drop, which may not happen before the
+			 * real training has gone by. */
+			d->retrain = 1;
 			break;
 		case SIG_STATUS_CARRIER_DOWN:
 			burst_end(d);
@@ -492,9 +544,9 @@ static void fast_put_bit(void *user, int bit)
 	if (c->ecm) {
 		if (d->ecm != NULL)
 			hdlc_rx_put_bit(d->ecm, bit);
-	} else if (c->page_open) {
+	} else if (c->page_open && !c->page_data_done) {
 		if (t4_rx_put_bit(c->t4, bit))
-			page_end(c, 0);
+			nonecm_data_end(c, 0);
 	}
 }
 
@@ -503,6 +555,10 @@ static void fast_start(struct dir *d, int fast, int rate)
 	d->trained = 0;
 	d->burst_is_tcf = 0;
 	d->fast = fast;
+	d->rate = rate;
+	d->retrain = 0;
+	d->v17_can_short = 0;
+	d->v17_short = 0;
 	switch (fast) {
 	case FAST_V27TER:
 		if (d->v27 == NULL)
@@ -521,6 +577,25 @@ static void fast_start(struct dir *d, int fast, int rate)
 			d->v17 = v17_rx_init(NULL, rate, fast_put_bit, d);
 		else
 			v17_rx_restart(d->v17, rate, FALSE);
+		break;
+	}
+}
+
+/* Restart the fast receiver after a failed training (V.17: with a short
+ * train once it has trained since the DCS). */
+static void fast_retrain(struct dir *d)
+{
+	d->retrain = 0;
+	switch (d->fast) {
+	case FAST_V27TER:
+		v27ter_rx_restart(d->v27, d->rate, FALSE);
+		break;
+	case FAST_V29:
+		v29_rx_restart(d->v29, d->rate, FALSE);
+		break;
+	case FAST_V17:
+		d->v17_short = d->v17_can_short;
+		v17_rx_restart(d->v17, d->rate, d->v17_short);
 		break;
 	}
 }
@@ -588,6 +663,8 @@ static void post_page_response(struct umfax_g711call *c, int dir, int fcf)
 			c->confirmed_last = 1;
 		return;
 	}
+	if (c->page_open && !c->ecm)
+		page_end(c, c->page_cut);
 	if (fcf == T30_MCF && (c->last_post == T30_EOP || c->last_post == T30_PRI_EOP))
 		c->confirmed_last = 1;
 }
@@ -651,7 +728,7 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 	}
 	case T30_DCS:
 		if (c->page_open && !c->ecm)
-			page_end(c, 1);
+			page_end(c, c->page_cut);
 		decode_dcs(c, dir, msg, len);
 		c->phase = PH_TCF;
 		c->bursts_since_dcs = 0;
@@ -659,7 +736,8 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		snprintf(extra, sizeof(extra), " %s %d%s %s %dx%d %s", fast_name(c->fast), c->bit_rate,
 		    c->ecm ? " ECM" : "",
 		    c->y_ppm == T4_Y_RESOLUTION_STANDARD ? "standard" :
-		    c->y_ppm == T4_Y_RESOLUTION_FINE ? "fine" : "superfine",
+		    c->y_ppm == T4_Y_RESOLUTION_FINE ? "fine" :
+		    c->y_ppm == T4_Y_RESOLUTION_SUPERFINE ? "superfine" : "high",
 		    ppm_to_dpi(c->x_ppm), ppm_to_dpi(c->y_ppm), enc_name(c->encoding));
 		break;
 	case T30_CTC:
@@ -684,8 +762,8 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		break;
 	case T30_MPS: case T30_EOP: case T30_EOM:
 	case T30_PRI_MPS: case T30_PRI_EOP: case T30_PRI_EOM:
-		if (c->page_open && !c->ecm)
-			page_end(c, 1);
+		if (!c->ecm)
+			nonecm_data_end(c, 1);
 		c->last_post = fcf;
 		c->confirmed_last = 0;
 		break;
@@ -723,18 +801,21 @@ static void process_frame(struct umfax_g711call *c, int dir, const uint8_t *msg,
 		break;
 	case T30_RTN:
 	case T30_PIN:
+		if (answer_ok && c->page_open && !c->ecm) {
+			/* The next t4_rx_start_page drops its rows. */
+			c->page_open = 0;
+			c->pages_rejected++;
+			snprintf(extra, sizeof(extra), " (page rejected by the receiver, not kept)");
+		}
 		break;
 	case T30_PPR: {
 		int miss = 0;
 
-		for (i = 3; i < len && i < 3 + 32; i++) {
-			uint8_t b = msg[i];
-
-			while (b) {
-				miss += b & 1;
-				b >>= 1;
-			}
-		}
+		/* Bit map of the 256 frames, 1 = send again; count those of
+		 * this block. */
+		for (i = 0; i < 256 && 3 + i / 8 < len; i++)
+			if (i < (c->cur.pps ? c->cur.count : 256) && (msg[3 + i / 8] >> (i % 8)) & 1)
+				miss++;
 		if (answer_ok)
 			c->ppr_heard = 1;
 		snprintf(extra, sizeof(extra), " %d frames to resend", miss);
@@ -778,6 +859,14 @@ static void v21_frame(void *user, const uint8_t *msg, int len, int ok)
 	d->recent[k].t = d->t;
 	d->recent[k].len = len;
 	memcpy(d->recent[k].msg, msg, (size_t) (len < ECHO_BYTES ? len : ECHO_BYTES));
+	if (d->trained) {
+		/* The fast modem "trained" on this V.21 signal: not a burst. */
+		if (d->c->bursts_since_dcs > 0)
+			d->c->bursts_since_dcs--;
+		d->burst_is_tcf = 1;      /* nothing more goes to T.4 */
+		burst_end(d);
+		d->retrain = 1;
+	}
 	process_frame(d->c, d->dir, msg, len);
 }
 
@@ -785,9 +874,9 @@ static void v21_put_bit(void *user, int bit)
 {
 	struct dir *d = user;
 
-	/* While the fast modem carries data, V.21 hears only noise. */
-	if (bit >= 0 && d->trained)
-		return;
+	/* Always listened to: the CRC keeps noise out, and a V.21 frame
+	 * heard while the fast modem claims to be trained shows that its
+	 * training was false. */
 	hdlc_rx_put_bit(d->v21, bit);
 }
 
@@ -823,10 +912,21 @@ static void feed(struct dir *d, const int16_t *amp, int n)
 		modem_connect_tones_rx(d->cng, amp, n);
 		modem_connect_tones_rx(d->ced, amp, n);
 	}
-	switch (d->fast) {
-	case FAST_V27TER: v27ter_rx(d->v27, amp, n); break;
-	case FAST_V29: v29_rx(d->v29, amp, n); break;
-	case FAST_V17: v17_rx(d->v17, amp, n); break;
+	if (d->fast != FAST_NONE) {
+		int off, k;
+
+		/* In small steps, so a restart after a failed training loses
+		 * little of what follows. */
+		for (off = 0; off < n; off += k) {
+			k = n - off < FAST_STEP ? n - off : FAST_STEP;
+			switch (d->fast) {
+			case FAST_V27TER: v27ter_rx(d->v27, amp + off, k); break;
+			case FAST_V29: v29_rx(d->v29, amp + off, k); break;
+			case FAST_V17: v17_rx(d->v17, amp + off, k); break;
+			}
+			if (d->retrain)
+				fast_retrain(d);
+		}
 	}
 	d->samples += (unsigned long long) n;
 }
@@ -962,7 +1062,7 @@ int umfax_g711call_finish(struct umfax_g711call *c, struct umfax_faxinfo *info)
 	if (c->ecm && (c->cur.frames > 0 || c->cur.pps || c->have_prev))
 		ecm_commit(c);
 	if (c->page_open)
-		page_end(c, 1);
+		page_end(c, c->ecm ? 1 : c->page_cut);
 	if (c->t4 != NULL) {
 		if (t4_rx_free(c->t4) < 0)
 			rc = -1;

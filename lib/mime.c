@@ -13,7 +13,7 @@
 #include "mime.h"
 
 #define PLAIN_MAX      70       /* longer words are encoded (so they can be split) */
-#define FALLBACK_MAX   60       /* ASCII fallback of a parameter value */
+#define PLAIN_PARAM    60       /* longer parameter values use RFC 2231 */
 #define SEGMENT_MAX    76       /* an RFC 2231 segment with its ';' */
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -387,40 +387,12 @@ attr_char(int c)
 	return isalnum(c) || (c != 0 && strchr("!#$&+-.^_`|~", c) != NULL);
 }
 
-/* An ASCII stand-in for clean UTF-8 text S: one '_' per unsafe character,
- * at most FALLBACK_MAX bytes, keeping a short extension at the end. */
-static void
-fallback(char *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char tmp[4096];
-	size_t o = 0;
-
-	while (*p && o + 1 < sizeof(tmp)) {
-		size_t l = u8len(p, strlen((const char *)p));
-		tmp[o++] = (l == 1 && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? (char)*p : '_';
-		p += l;
-	}
-	tmp[o] = '\0';
-	if (o > FALLBACK_MAX) {
-		const char *dot = strrchr(tmp, '.');
-		size_t el = dot ? strlen(dot) : 0;
-		if (el > 6)
-			el = 0;
-		memcpy(out, tmp, FALLBACK_MAX - el);
-		memcpy(out + FALLBACK_MAX - el, tmp + o - el, el);
-		out[FALLBACK_MAX] = '\0';
-	} else {
-		memcpy(out, tmp, o + 1);
-	}
-}
-
 int
 umfax_mime_header_param(struct umfax_mime *m, const char *name, const char *value,
     const char *extra, const char *param, const char *pvalue)
 {
 	struct hdr h;
-	char *c, atom[SEGMENT_MAX + 64], fb[FALLBACK_MAX + 1];
+	char *c, atom[SEGMENT_MAX + 64];
 	size_t vl = value ? strlen(value) : 0, cl;
 	int plain = 1;
 
@@ -457,18 +429,18 @@ umfax_mime_header_param(struct umfax_mime *m, const char *name, const char *valu
 		c[k] = '\0';
 	}
 	cl = strlen(c);
-	if (cl > FALLBACK_MAX)
+	if (cl > PLAIN_PARAM)
 		plain = 0;
 	for (size_t i = 0; i < cl && plain; i++)
 		if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] > 0x7e || c[i] == '"' || c[i] == '\\')
 			plain = 0;
-	fallback(fb, c);
-	snprintf(atom, sizeof(atom), "%s=\"%s\"%s", param, fb, plain ? "" : ";");
-	if (hdr_atom(&h, atom, strlen(atom)) < 0) {
-		free(c);
-		return -1;
-	}
-	if (!plain) {
+	if (plain) {
+		snprintf(atom, sizeof(atom), "%s=\"%s\"", param, c);
+		if (hdr_atom(&h, atom, strlen(atom)) < 0) {
+			free(c);
+			return -1;
+		}
+	} else {
 		const unsigned char *p = (const unsigned char *)c, *end = p + cl;
 		int seg = 0;
 		while (p < end) {

@@ -9,7 +9,7 @@
  *     most 998;
  *   - non-ASCII text becomes RFC 2047 encoded-words (UTF-8, B), each at
  *     most 75 bytes and never splitting a character; parameters become
- *     RFC 2231 (filename*0*=UTF-8''...) with an ASCII fallback;
+ *     RFC 2231 (filename*0*=UTF-8''...);
  *   - the result is valid UTF-8 when decoded: invalid bytes become '?'.
  * Text values are cleaned first: control characters (CR, LF, TAB, ...)
  * become a space, runs of spaces become one, leading and trailing spaces go.
@@ -58,9 +58,11 @@ int umfax_mime_header_addr(struct umfax_mime *m, const char *name,
     const char *display, const char *addr);
 
 /* Header "NAME: VALUE; PARAM=..." (Content-Type, Content-Disposition).
- * VALUE is a token like "image/tiff" or "attachment".  PVALUE is any text;
- * when it is not plain ASCII (or is long) it is written as RFC 2231
- * continuations PARAM*0*=UTF-8''..., after an ASCII fallback PARAM="...".
+ * VALUE is a token like "image/tiff" or "attachment".  PVALUE is any text:
+ * short printable ASCII without '"' and '\\' is written PARAM="...";
+ * anything else as RFC 2231 continuations PARAM*0*=UTF-8''%..; PARAM*1*=...
+ * only (no ASCII stand-in: readers that know RFC 2231 prefer the plain
+ * form when both are present).
  * EXTRA, if not NULL, is one more "attr=value" parameter written as is
  * (e.g. "charset=UTF-8"); it must be printable ASCII.  PVALUE is cut (on a
  * character boundary) to UMFAX_MIME_PARAM_MAX bytes after cleaning. */

@@ -180,7 +180,7 @@ int umfax_sdp_parse(const char *buf, size_t len, struct umfax_sdp *sdp)
 	/* media parsed before a later session-level c= get it too */
 	for (int i = 0; i < sdp->nmedia; i++)
 		if (!sdp->m[i].addr[0])
-			snprintf(sdp->m[i].addr, sizeof(sdp->m[i].addr), "%s", sdp->addr);
+			cut(sdp->m[i].addr, sizeof(sdp->m[i].addr), sdp->addr, sdp->addr + strlen(sdp->addr));
 	return seen_v && sdp->nmedia > 0 ? 0 : -1;
 }
 

@@ -12,6 +12,97 @@
 
 static int inited;
 
+/* ---- the arena ---------------------------------------------------------- */
+
+#define ARENA_ALIGN 16
+
+static unsigned char *arena, *arena_end, *arena_top;
+static unsigned long arena_live, arena_n, arena_fallback;
+
+static int
+in_arena(const void *p)
+{
+	return arena && (const unsigned char *)p >= arena && (const unsigned char *)p < arena_end;
+}
+
+static void *
+arena_malloc(size_t n)
+{
+	size_t body = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	unsigned char *p;
+
+	if (arena_live == 0)
+		arena_top = arena;      /* everything was freed: start over */
+	if (body < n || (size_t)(arena_end - arena_top) < body + ARENA_ALIGN) {
+		arena_fallback++;
+		return malloc(n ? n : 1);
+	}
+	/* a 16-byte header whose last word is the size, then the block */
+	p = arena_top + ARENA_ALIGN;
+	((size_t *)(void *)p)[-1] = n;
+	arena_top = p + body;
+	arena_live++;
+	arena_n++;
+	return p;
+}
+
+static void
+arena_free(void *p)
+{
+	if (!p)
+		return;
+	if (in_arena(p)) {
+		if (arena_live > 0)
+			arena_live--;
+		return;
+	}
+	free(p);
+}
+
+static void *
+arena_realloc(void *p, size_t n)
+{
+	void *q;
+	size_t old;
+
+	if (!p)
+		return arena_malloc(n);
+	if (!in_arena(p))
+		return realloc(p, n);
+	old = ((size_t *)p)[-1];
+	if (n <= old)
+		return p;
+	q = arena_malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old);
+	arena_free(p);
+	return q;
+}
+
+int
+umfax_sip_arena_enable(size_t size)
+{
+	if (arena)
+		return 0;
+	if (size < 4096)
+		size = 4096;
+	arena = malloc(size);
+	if (!arena)
+		return -1;
+	arena_end = arena + size;
+	arena_top = arena;
+	osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+	return 0;
+}
+
+void
+umfax_sip_arena_stats(unsigned long *a, unsigned long *f)
+{
+	*a = arena_n;
+	*f = arena_fallback;
+}
+
 static void
 osip_quiet(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {
@@ -161,7 +252,7 @@ split_entries(const char *v, char out[][UMFAX_SIP_MAX_URI], char keys[][32],
 			const char *ix = NULL;
 			keys[n][0] = '\0';
 			for (; q + 6 <= end; q++)
-				if (strncasecmp(q, "index=", 6) == 0 && (q[-1] == ';' || q[-1] == ' ')) {
+				if (q > v && strncasecmp(q, "index=", 6) == 0 && (q[-1] == ';' || q[-1] == ' ')) {
 					ix = q + 6;
 					break;
 				}
@@ -451,6 +542,14 @@ int
 umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
     int code, const char *reason, const char *totag, const char *extra)
 {
+	return umfax_sip_response_body(out, n, m, code, reason, totag, extra, NULL);
+}
+
+int
+umfax_sip_response_body(char *out, size_t n, const struct umfax_sip_msg *m,
+    int code, const char *reason, const char *totag, const char *extra,
+    const char *body)
+{
 	osip_message_t *om = m->osip;
 	struct out o = { out, n, 0, 0 };
 	char line[64];
@@ -502,7 +601,11 @@ umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
 	puts_(&o, "\r\n");
 	if (extra)
 		puts_(&o, extra);
-	puts_(&o, "Server: umfax-sipredirect\r\nContent-Length: 0\r\n\r\n");
+	puts_(&o, "Server: umfax-sipredirect\r\n");
+	snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", body ? strlen(body) : 0);
+	puts_(&o, line);
+	if (body)
+		puts_(&o, body);
 	return o.bad ? -1 : (int)o.len;
 }
 
@@ -722,4 +825,127 @@ umfax_sip_reason(int code)
 	default: return code < 300 ? "OK" : code < 400 ? "Redirect" :
 	    code < 500 ? "Request Failure" : code < 600 ? "Server Error" : "Global Failure";
 	}
+}
+
+/* Value of parameter NAME (";name=value") within [p, e), into DST. */
+static int
+raw_param(const char *p, const char *e, const char *name, char *dst, size_t n)
+{
+	size_t nl = strlen(name);
+
+	for (; p + nl + 1 < e; p++) {
+		if (*p == ';' && strncasecmp(p + 1, name, nl) == 0 && p[1 + nl] == '=') {
+			const char *v = p + 2 + nl, *ve = v;
+			while (ve < e && *ve != ';' && *ve != ',' && *ve != ' ' && *ve != '\t' &&
+			    *ve != '>' && *ve != '?')
+				ve++;
+			if ((size_t)(ve - v) >= n)
+				return -1;
+			memcpy(dst, v, (size_t)(ve - v));
+			dst[ve - v] = '\0';
+			return 0;
+		}
+		if (*p == '<' && strcmp(name, "tag") == 0) {
+			/* skip the URI: its parameters are not the header's */
+			const char *gt = memchr(p, '>', (size_t)(e - p));
+			if (!gt)
+				return -1;
+			p = gt;
+		}
+	}
+	dst[0] = '\0';
+	return 1;
+}
+
+int
+umfax_sip_fast_key(const char *buf, size_t len, char *key, size_t kn)
+{
+	const char *p = memchr(buf, '\n', len), *end = buf + len;
+	char callid[256] = "", branch[256] = "", ftag[256] = "";
+	unsigned long cseq = 0;
+	int have_via = 0, have_cseq = 0, have_from = 0, l;
+
+	while (p && p + 1 < end) {
+		const char *line = p + 1, *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *le, *colon, *v;
+		size_t nl;
+
+		if (!eol)
+			return -1;
+		le = (eol > line && eol[-1] == '\r') ? eol - 1 : eol;
+		if (le == line)
+			break;                  /* end of headers */
+		if (*line == ' ' || *line == '\t')
+			return -1;              /* folded header: let osip do it */
+		colon = memchr(line, ':', (size_t)(le - line));
+		if (!colon)
+			return -1;
+		nl = (size_t)(colon - line);
+		while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
+			nl--;
+		v = colon + 1;
+		while (v < le && (*v == ' ' || *v == '\t'))
+			v++;
+#define IS(s, c) ((nl == sizeof(s) - 1 && strncasecmp(line, s, nl) == 0) || \
+		    (nl == 1 && (*line | 0x20) == (c)))
+		if (IS("via", 'v') && !have_via) {
+			if (raw_param(v, le, "branch", branch, sizeof branch) < 0)
+				return -1;
+			have_via = 1;
+		} else if (IS("call-id", 'i')) {
+			const char *ve = le;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if (ve == v || (size_t)(ve - v) >= sizeof callid)
+				return -1;
+			memcpy(callid, v, (size_t)(ve - v));
+			callid[ve - v] = '\0';
+		} else if (IS("cseq", 0)) {
+			char *e;
+			if (v >= le || *v < '0' || *v > '9')
+				return -1;
+			cseq = strtoul(v, &e, 10);
+			have_cseq = 1;
+		} else if (IS("from", 'f')) {
+			if (raw_param(v, le, "tag", ftag, sizeof ftag) < 0)
+				return -1;
+			have_from = 1;
+		}
+#undef IS
+		p = eol;
+	}
+	if (!have_via || !have_cseq || !have_from || !callid[0])
+		return -1;
+	l = snprintf(key, kn, "%s\n%lu\n%s\n%s", callid, cseq, ftag, branch);
+	return (l < 0 || (size_t)l >= kn) ? -1 : 0;
+}
+
+int
+umfax_sip_sdp_is_t38(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+		size_t ll = (size_t)(le - p);
+		char line[256];
+
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll > 8 && ll < sizeof line && strncmp(p, "m=image ", 8) == 0) {
+			unsigned long port;
+			char proto[32], fmt[32];
+			memcpy(line, p, ll);
+			line[ll] = '\0';
+			if (sscanf(line + 8, "%lu %31s %31s", &port, proto, fmt) == 3 && port > 0 &&
+			    port < 65536 && (strcasecmp(proto, "udptl") == 0 || strcasecmp(proto, "tcptl") == 0) &&
+			    strcasecmp(fmt, "t38") == 0)
+				return 1;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return 0;
 }

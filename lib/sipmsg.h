@@ -48,6 +48,15 @@ int umfax_sip_history_value(const struct umfax_sip_msg *m, char *dst, size_t n);
 /* Call once per process before any parse (libosip2's parser_init). */
 void umfax_sip_init(void);
 
+/* Let libosip2 allocate from a reusable arena instead of malloc: parsing a
+ * request makes dozens of small allocations, all freed together.  The arena
+ * (SIZE bytes) is reset whenever every block taken from it has been freed;
+ * when it is full, allocations fall back to malloc.  For a process that
+ * parses one message at a time (sipredirect).  0 or -1 (no memory). */
+int umfax_sip_arena_enable(size_t size);
+/* Allocations served from the arena and from malloc since enabling (tests). */
+void umfax_sip_arena_stats(unsigned long *arena, unsigned long *fallback);
+
 /* 1 if BUF starts with a response status line ("SIP/2.0 "). */
 int umfax_sip_is_response(const char *buf, size_t len);
 /* Method token at the start of a request line into M (size N); 0 or -1. */
@@ -61,6 +70,13 @@ int umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
     int *answerable, char *err, size_t errlen);
 void umfax_sip_msg_release(struct umfax_sip_msg *m);
 
+/* The transaction key of a request without a full parse (for ACKs on the
+ * hot path): "Call-ID\nCSeq-number\nFrom-tag\ntop-Via-branch", the same
+ * string sipredir.c builds from a parsed request.  Scans the header lines
+ * (compact forms too).  0, or -1 when a part is missing or odd (the caller
+ * then falls back to a full parse). */
+int umfax_sip_fast_key(const char *buf, size_t len, char *key, size_t kn);
+
 /* Extract the number-ish identity of a SIP or tel URI (the user part of a
  * sip:/sips: URI without its parameters, or the number of a tel: URI) into
  * DST (size N).  Returns 0, or -1 when URI has none. */
@@ -73,6 +89,15 @@ int umfax_sip_uri_user(const char *uri, char *dst, size_t n);
  * lacks the headers. */
 int umfax_sip_response(char *out, size_t n, const struct umfax_sip_msg *m,
     int code, const char *reason, const char *totag, const char *extra);
+
+/* The same with a message body (BODY may be NULL; Content-Type goes in EXTRA). */
+int umfax_sip_response_body(char *out, size_t n, const struct umfax_sip_msg *m,
+    int code, const char *reason, const char *totag, const char *extra,
+    const char *body);
+
+/* 1 if the SDP in BUF (LEN bytes) offers T.38: an "m=image PORT udptl t38"
+ * (or tcptl) line with a non-zero port. */
+int umfax_sip_sdp_is_t38(const char *buf, size_t len);
 
 /* A To tag for M that is the same for every retransmission of the request
  * (a keyed hash of Call-ID, From tag and top Via branch).  SALT is a per-process

@@ -108,26 +108,17 @@ stranger_log_ok(void)
 	return ++n <= 10;
 }
 
-static int
-answer_invite(struct umfax_sipredir *r, struct umfax_sip_msg *m,
-    const struct sockaddr *src, socklen_t srclen, const char *peer,
-    const char *callid, char *out, size_t n, int *status)
+int
+umfax_sipredir_decide(struct umfax_sipredir *r, const struct umfax_sip_msg *m,
+    const struct sockaddr *src, socklen_t srclen, struct umfax_sipredir_decision *d)
 {
 	struct umfax_dir_query q;
 	struct umfax_dir_result res;
 	char div[UMFAX_SIP_MAX_DIV * (UMFAX_SIP_MAX_URI + 4)];
 	char hist[UMFAX_SIP_MAX_HIST * (UMFAX_SIP_MAX_URI + 48)];
-	char totag[17], extra[4096], why[600], qwhy[600];
-	enum umfax_dir_verdict v;
-	int code, l;
+	char why[600];
 
-	r->n_invite++;
-	umfax_sip_totag(m, r->salt, totag);
-	if (m->to_tag[0]) {
-		/* a re-INVITE: we never make dialogs */
-		*status = 481;
-		return umfax_sip_response(out, n, m, 481, NULL, totag, NULL);
-	}
+	memset(d, 0, sizeof *d);
 	memset(&q, 0, sizeof q);
 	if (m->ndiv && umfax_sip_diversion_value(m, div, sizeof div) > 0)
 		q.diversion = div;
@@ -137,20 +128,77 @@ answer_invite(struct umfax_sipredir *r, struct umfax_sip_msg *m,
 	q.gateway = src;
 	q.gateway_len = srclen;
 	memset(&res, 0, sizeof res);
-	v = umfax_dir_resolve(r->dir, &q, &res);
+	d->verdict = umfax_dir_resolve(r->dir, &q, &res);
+	umfax_job_clean(d->matched, sizeof d->matched, res.matched, strlen(res.matched));
+	snprintf(d->source, sizeof d->source, "%s", res.source ? res.source : "-");
+	if (res.mailbox) {
+		snprintf(d->mailbox, sizeof d->mailbox, "%s", res.mailbox->alias);
+		snprintf(d->recipient, sizeof d->recipient, "%s", res.mailbox->smtp);
+	}
+	if (res.dialplan)
+		snprintf(d->phone_context, sizeof d->phone_context, "%s", res.dialplan->phone_context);
+	snprintf(d->extension, sizeof d->extension, "%s", res.extension[0] ? res.extension : d->matched);
 
-	if (v == UMFAX_DIR_ALLOW && res.fax_uri && res.mailbox) {
-		char ctx[2048], rb[2560], contact[8192];
-		const char *ext = res.extension[0] ? res.extension : res.matched;
+	if (d->verdict == UMFAX_DIR_ALLOW && res.fax_uri && res.mailbox) {
 		const char *caller = m->from_user[0] ? m->from_user : m->from_uri;
 		char ccaller[256], cname[256];
 
 		umfax_job_clean(ccaller, sizeof ccaller, caller, strlen(caller));
 		umfax_job_clean(cname, sizeof cname, m->from_name, strlen(m->from_name));
-		if (umfax_sip_um_context(ctx, sizeof ctx, m->call_id, ccaller, ext,
-		    res.dialplan ? res.dialplan->phone_context : "", cname) < 0 ||
-		    umfax_sip_referred_by(rb, sizeof rb, r->host, res.mailbox->smtp, ctx) < 0 ||
-		    umfax_sip_redirect_contact(contact, sizeof contact, res.fax_uri, rb) < 0 ||
+		snprintf(d->caller, sizeof d->caller, "%s", ccaller);
+		snprintf(d->caller_name, sizeof d->caller_name, "%s", cname);
+		snprintf(d->fax_uri, sizeof d->fax_uri, "%s", res.fax_uri);
+		if (umfax_sip_um_context(d->context, sizeof d->context, m->call_id, ccaller,
+		    d->extension, d->phone_context, cname) < 0 ||
+		    umfax_sip_referred_by(d->referred_by, sizeof d->referred_by, r->host,
+		    res.mailbox->smtp, d->context) < 0) {
+			d->code = 500;
+			snprintf(d->why, sizeof d->why, "Referred-By too long");
+			return d->code;
+		}
+		d->code = 302;
+		return d->code;
+	}
+	switch (d->verdict) {
+	case UMFAX_DIR_NOT_FOUND:
+		d->code = 404;
+		break;
+	case UMFAX_DIR_DENY_GATEWAY:
+		d->code = 403;
+		break;
+	default:
+		d->code = r->deny_code;
+		break;
+	}
+	if (d->verdict == UMFAX_DIR_ALLOW)       /* allowed but nothing to redirect to */
+		snprintf(why, sizeof why, "no fax server URI");
+	else if (d->verdict == UMFAX_DIR_NOT_FOUND)
+		snprintf(why, sizeof why, "%s", res.reason[0] ? res.reason : "no mailbox");
+	else
+		snprintf(why, sizeof why, "fax not allowed: %s", res.reason);
+	warn_text(d->why, sizeof d->why, why);
+	return d->code;
+}
+
+static int
+answer_invite(struct umfax_sipredir *r, struct umfax_sip_msg *m,
+    const struct sockaddr *src, socklen_t srclen, const char *peer,
+    const char *callid, char *out, size_t n, int *status)
+{
+	struct umfax_sipredir_decision d;
+	char totag[17], extra[8192], contact[8192];
+	int l;
+
+	r->n_invite++;
+	umfax_sip_totag(m, r->salt, totag);
+	if (m->to_tag[0]) {
+		/* a re-INVITE: we never make dialogs */
+		*status = 481;
+		return umfax_sip_response(out, n, m, 481, NULL, totag, NULL);
+	}
+	umfax_sipredir_decide(r, m, src, srclen, &d);
+	if (d.code == 302) {
+		if (umfax_sip_redirect_contact(contact, sizeof contact, d.fax_uri, d.referred_by) < 0 ||
 		    (size_t)snprintf(extra, sizeof extra, "Contact: %s\r\n", contact) >= sizeof extra) {
 			umfax_log(LOG_ERR, NULL, callid, "event=redirect-too-long peer=%s", peer);
 			*status = 500;
@@ -161,45 +209,29 @@ answer_invite(struct umfax_sipredir *r, struct umfax_sip_msg *m,
 			char qm[160];
 			umfax_log(LOG_INFO, NULL, callid,
 			    "event=redirect status=302 peer=%s mailbox=%s source=%s matched=%s fax_uri=%s",
-			    peer, res.mailbox->alias, res.source ? res.source : "-",
-			    umfax_log_quote(qm, sizeof qm, res.matched), res.fax_uri);
+			    peer, d.mailbox, d.source, umfax_log_quote(qm, sizeof qm, d.matched), d.fax_uri);
 		}
 		*status = 302;
 		return umfax_sip_response(out, n, m, 302, NULL, totag, extra);
 	}
-	switch (v) {
-	case UMFAX_DIR_NOT_FOUND:
-		code = 404;
+	if (d.code == 404)
 		r->n_404++;
-		break;
-	case UMFAX_DIR_DENY_GATEWAY:
-		code = 403;
+	else if (d.code == 403)
 		r->n_403++;
-		break;
-	default:
-		code = r->deny_code;
-		r->n_deny++;
-		break;
-	}
-	if (v == UMFAX_DIR_ALLOW)       /* allowed but nothing to redirect to */
-		snprintf(why, sizeof why, "no fax server URI");
-	else if (v == UMFAX_DIR_NOT_FOUND)
-		snprintf(why, sizeof why, "%s", res.reason[0] ? res.reason : "no mailbox");
 	else
-		snprintf(why, sizeof why, "fax not allowed: %s", res.reason);
-	warn_text(qwhy, sizeof qwhy, why);
-	l = snprintf(extra, sizeof extra, "Warning: 399 %s \"%s\"\r\n", r->host, qwhy);
+		r->n_deny++;
+	l = snprintf(extra, sizeof extra, "Warning: 399 %s \"%s\"\r\n", r->host, d.why);
 	if (l < 0 || (size_t)l >= sizeof extra)
 		extra[0] = '\0';
-	if (r->log_calls || v != UMFAX_DIR_NOT_FOUND) {
+	if (r->log_calls || d.verdict != UMFAX_DIR_NOT_FOUND) {
 		char qr[700];
-		umfax_log(v == UMFAX_DIR_NOT_FOUND ? LOG_INFO : LOG_NOTICE, NULL, callid,
+		umfax_log(d.verdict == UMFAX_DIR_NOT_FOUND ? LOG_INFO : LOG_NOTICE, NULL, callid,
 		    "event=%s status=%d peer=%s verdict=%s reason=%s",
-		    v == UMFAX_DIR_NOT_FOUND ? "unknown-user" : "deny", code, peer,
-		    umfax_dir_verdict_name(v), umfax_log_quote(qr, sizeof qr, qwhy));
+		    d.verdict == UMFAX_DIR_NOT_FOUND ? "unknown-user" : "deny", d.code, peer,
+		    umfax_dir_verdict_name(d.verdict), umfax_log_quote(qr, sizeof qr, d.why));
 	}
-	*status = code;
-	return umfax_sip_response(out, n, m, code, NULL, totag, extra);
+	*status = d.code;
+	return umfax_sip_response(out, n, m, d.code, NULL, totag, extra);
 }
 
 int

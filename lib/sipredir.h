@@ -48,6 +48,23 @@ int umfax_sipredir_answer(struct umfax_sipredir *r, const char *buf, size_t len,
     const struct sockaddr *src, socklen_t srclen, char *out, size_t n,
     struct umfax_sipredir_info *info);
 
+/* The fax decision for INVITE M from SRC, without answering: code 302 when
+ * the user may receive faxes (fax_uri and referred_by are set), else the
+ * status to refuse with (404 unknown, 403 gateway, deny_code) and why (a
+ * cleaned one-line text for a Warning).  Returns the code. */
+struct umfax_sipredir_decision {
+	int code;
+	enum umfax_dir_verdict verdict;
+	char why[600];
+	char fax_uri[512];
+	char referred_by[2560];
+	char context[2048];           /* base64 UM context */
+	char mailbox[64], recipient[256], source[32], matched[128];
+	char extension[136], phone_context[256], caller[256], caller_name[256];
+};
+int umfax_sipredir_decide(struct umfax_sipredir *r, const struct umfax_sip_msg *m,
+    const struct sockaddr *src, socklen_t srclen, struct umfax_sipredir_decision *d);
+
 /* Only the transaction key of BUF (for an ACK), without answering: 0 or -1. */
 int umfax_sipredir_key(const char *buf, size_t len, char *method, size_t mn,
     char *key, size_t kn);

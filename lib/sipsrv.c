@@ -476,7 +476,8 @@ handle(struct srv *s, const char *buf, size_t len, const struct sockaddr *src,
 
 	if (s->cfg->stateful && len > 4 && memcmp(buf, "ACK ", 4) == 0) {
 		char m[16], key[512];
-		if (umfax_sipredir_key(buf, len, m, sizeof m, key, sizeof key) == 0)
+		if (umfax_sip_fast_key(buf, len, key, sizeof key) == 0 ||
+		    umfax_sipredir_key(buf, len, m, sizeof m, key, sizeof key) == 0)
 			tx_ack(s, key);
 		return 0;
 	}
@@ -532,6 +533,11 @@ udp_read(struct srv *s, int fd)
 				continue;
 			}
 			rbufs[i][len] = '\0';
+			if (s->cfg->refer) {
+				umfax_siprefer_input(s->cfg->refer, fd, rbufs[i], len,
+				    (struct sockaddr *)&from[i], rm[i].msg_hdr.msg_namelen);
+				continue;
+			}
 			rl = handle(s, rbufs[i], len, (struct sockaddr *)&from[i],
 			    rm[i].msg_hdr.msg_namelen, sbufs[k], RESP_MAX, fd);
 			if (rl <= 0)
@@ -688,8 +694,8 @@ conn_flush(struct srv *s, int ci)
 
 /* Length of the first complete message in BUF (header + Content-Length
  * body), 0 when more bytes are needed, -1 when the framing is bad. */
-static long
-frame_len(const char *buf, size_t len)
+long
+umfax_sipsrv_frame_len(const char *buf, size_t len)
 {
 	const char *end = memmem(buf, len, "\r\n\r\n", 4);
 	const char *p;
@@ -763,7 +769,7 @@ conn_read(struct srv *s, int ci)
 				memmove(c->buf, c->buf + skip, c->len - skip);
 				c->len -= skip;
 			}
-			fl = frame_len(c->buf, c->len);
+			fl = umfax_sipsrv_frame_len(c->buf, c->len);
 			if (fl < 0) {
 				char peer[64];
 				umfax_log(LOG_NOTICE, NULL, NULL, "event=bad-framing peer=%s transport=tcp",
@@ -970,6 +976,11 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			if (w < (uint64_t)timeout)
 				timeout = (int)w;
 		}
+		if (cfg->refer) {
+			int w = umfax_siprefer_timers(cfg->refer);
+			if (w < timeout)
+				timeout = w;
+		}
 		ne = epoll_wait(s.ep, ev, 64, timeout);
 		if (ne < 0 && errno != EINTR) {
 			umfax_log(LOG_ERR, NULL, NULL, "event=epoll error=\"%s\"", strerror(errno));
@@ -1011,6 +1022,7 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 		}
 		/* inetd "wait": leave when idle and nothing is pending */
 		if (cfg->inetd && s.inetd_conn < 0 && s.livetx == 0 && s.liveconns == 0 &&
+		    (!cfg->refer || umfax_siprefer_active(cfg->refer) == 0) &&
 		    now - s.last_activity > (uint64_t)cfg->idle_s * 1000)
 			s.stop = 1;
 	}

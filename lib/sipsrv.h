@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include "sipredir.h"
+#include "siprefer.h"
 
 #define UMFAX_SIPSRV_MAX_LISTEN 16
 
@@ -37,10 +38,19 @@ struct umfax_sipsrv_cfg {
 	int idle_s;                       /* TCP idle close; inetd UDP exit */
 	int max_conns;
 	int inetd;                        /* serve fd 0 instead of listening */
+	/* Refer mode: UDP messages go to this dialog layer instead (TCP stays
+	 * redirect).  NULL in redirect mode. */
+	struct umfax_siprefer *refer;
 	/* Called on SIGHUP (reload the directory). */
 	void (*reload)(void *arg);
 	void *reload_arg;
 };
+
+/* TCP framing: the length of the first complete SIP message in BUF (LEN
+ * bytes: headers, blank line, Content-Length body), 0 when more bytes are
+ * needed, -1 when the framing is bad (no end of headers within the size
+ * limit, a bad Content-Length). */
+long umfax_sipsrv_frame_len(const char *buf, size_t len);
 
 /* Defaults from the settings (sipredirect_*). */
 void umfax_sipsrv_cfg_init(struct umfax_sipsrv_cfg *c);

@@ -379,9 +379,13 @@ umfax_submit_send(const struct umfax_submit *s, const char *rcpt,
 		close(out[0]);
 	if (err[0] >= 0)
 		close(err[0]);
-	if (st == 0 && off != len)
-		st = EX_IOERR;   /* it said yes to a message it did not read */
 	umfax_submit_classify(st, ebuf, obuf, r);
+	if (st == 0 && off != len) {
+		/* It said yes to a message it did not read: not believed. */
+		r->code = EX_IOERR;
+		snprintf(r->reason, sizeof(r->reason), "msmtp exited 0 but read only %zu of %zu bytes of the message",
+		    off, len);
+	}
 	free(obuf);
 	free(ebuf);
 	return r->code;

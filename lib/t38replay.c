@@ -17,16 +17,7 @@
 #include "tpkt.h"
 #include "udptl.h"
 
-/* The passive G.711 decoder lives in g711call.c (another module); until it
- * is in the tree the G.711 path is compiled out. */
-#if defined(__has_include)
-#if __has_include("g711call.c")
-#define HAVE_G711CALL 1
-#endif
-#endif
-#ifdef HAVE_G711CALL
 #include "g711call.h"
-#endif
 
 #define MAX_RECORDS   5000000
 #define MAX_DATA      ((size_t) 1 << 30)
@@ -111,7 +102,6 @@ struct cap {
 	const char *name;
 	char tmpdir[200];
 	int ntmp;
-	int warned_g711;
 };
 
 /* ---- growing arrays ---- */
@@ -370,8 +360,6 @@ static void sip_message(struct cap *c, double t, const struct umfax_sipmsg *m)
 	    strstr(m->content_type, "SDP")) && umfax_sdp_parse(m->body, m->body_len, &sdp) == 0;
 	if (!bye && !have_sdp)
 		return;
-	if (!have_sdp && !bye)
-		return;
 	if (grow((void **) &c->ev, &c->capev, c->nev + 1, sizeof(struct sdpev)) < 0)
 		return;
 	struct sdpev *e = &c->ev[c->nev++];
@@ -541,6 +529,19 @@ static void attach_flows(struct cap *c, struct session *s)
 				hit = 1;
 		if (!hit)
 			continue;
+		/* Two SIP legs of one call (gateway and PBX side) can name the same
+		 * media: the first session that claimed a flow for this time keeps it. */
+		int taken = 0;
+		for (int k = 0; k < c->ns; k++) {
+			struct session *o = &c->s[k];
+			if (o == s || o->kind != s->kind || o->wend < s->wstart || o->wstart > s->wend)
+				continue;
+			for (int j = 0; j < o->nflows; j++)
+				if (o->flows[j] == fi)
+					taken = 1;
+		}
+		if (taken)
+			continue;
 		s->flows[s->nflows++] = fi;
 		f->claimed = 1;
 	}
@@ -563,9 +564,28 @@ static void content_sessions(struct cap *c)
 		if (!kind)
 			continue;
 		struct flow *rv = f->rev >= 0 ? &c->f[f->rev] : NULL;
-		struct session *s = new_session(c, kind, -1, f->first, f->last);
+		/* A SIP session of this kind that found no stream at its ports, at
+		 * the same time: the media went elsewhere (port-changing NAT, a far
+		 * end that kept the old port); give the stream that call. */
+		int call = -1, sv = -1, smd = 0, sfb = 0;
+		int nsess = c->ns;
+		for (int k = 0; k < nsess; k++) {
+			struct session *o = &c->s[k];
+			if (o->kind == kind && o->call >= 0 && o->nflows == 0 &&
+			    o->wstart - WINDOW_SLACK <= f->last && o->wend + WINDOW_SLACK >= f->first) {
+				call = o->call;
+				sv = o->version;
+				smd = o->max_datagram;
+				sfb = o->fill_bit_removal;
+				break;
+			}
+		}
+		struct session *s = new_session(c, kind, call, f->first, f->last);
 		if (!s)
 			return;
+		s->version = sv;
+		s->max_datagram = smd;
+		s->fill_bit_removal = sfb;
 		s->flows[s->nflows++] = fi;
 		f->claimed = 1;
 		if (rv && !rv->claimed && flow_fits(kind, rv)) {
@@ -636,6 +656,7 @@ static void deliver_ifp(void *arg, uint16_t seq, const uint8_t *ifp, size_t len,
 struct framectx {
 	struct cap *c;
 	char who[2][80];
+	double t0;                /* G.711: the decoder reports capture times */
 };
 
 static void frame_line(void *arg, double t, int from_sender, const char *text)
@@ -741,7 +762,7 @@ static int decode_t38(struct cap *c, struct session *s, int version, const char 
 	}
 	umfax_udptl_rx_flush(&rx);
 	if (s->kind == S_T38_UDP && (rx.bad || rx.lost || rx.from_fec))
-		umfax_log(LOG_INFO, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
+		umfax_log(log_frames ? LOG_INFO : LOG_DEBUG, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
 		    "udptl_packets=%ld not_udptl=%ld duplicates=%ld late=%ld from_redundancy=%ld from_fec=%ld lost=%ld",
 		    rx.packets, rx.bad, rx.dups, rx.late, rx.from_red, rx.from_fec, rx.lost);
 	int rc = umfax_t38dec_finish(dec, info);
@@ -773,7 +794,7 @@ static void fill_common(struct cap *c, struct session *s, struct result *res)
 		snprintf(fx->recipient, sizeof(fx->recipient), "%s", k->recipient);
 		snprintf(fx->um_context, sizeof(fx->um_context), "%s", k->um_context);
 	}
-	if (s->sender >= 0) {
+	if (s->sender >= 0 && s->kind != S_G711) {   /* G.711: both directions, sender unknown here */
 		struct flow *f = &c->f[s->sender];
 		endpoint(fx->sender, sizeof(fx->sender), f->ipver, f->src, f->sport);
 		endpoint(fx->receiver, sizeof(fx->receiver), f->ipver, f->dst, f->dport);
@@ -811,11 +832,7 @@ static void decode_session_t38(struct cap *c, int si)
 		version = c->o->t38_version;
 		res->fx.version_from = "option";
 	}
-	if (version >= 0 || s->kind == S_T38_TCP) {
-		if (version < 0) {
-			version = 0;
-			res->fx.version_from = "default";
-		}
+	if (version >= 0) {
 		decode_t38(c, s, version, res->tiff, &res->fx.info, c->o->frames);
 		res->fx.t38_version = version;
 		return;
@@ -856,16 +873,14 @@ static void decode_session_t38(struct cap *c, int si)
 	}
 }
 
-#ifdef HAVE_G711CALL
 static void g711_frame(void *arg, int dir, double t, const char *text)
 {
 	struct framectx *fc = arg;
 	char line[512];
-	snprintf(line, sizeof(line), "%8.3f dir%d     %s", t, dir, text);
+	snprintf(line, sizeof(line), "%8.3f %s  %s", t - fc->t0, fc->who[dir & 1], text);
 	if (fc->c->o->frame_log)
 		fc->c->o->frame_log(fc->c->o->frame_arg, line);
 }
-#endif
 
 static void decode_session_g711(struct cap *c, int si)
 {
@@ -876,7 +891,6 @@ static void decode_session_g711(struct cap *c, int si)
 	fill_common(c, s, res);
 	res->fx.t38_version = -1;
 	res->fx.transport = s->sender >= 0 && c->f[s->sender].rtp_pt == 0 ? "g711-ulaw" : "g711-alaw";
-#ifdef HAVE_G711CALL
 	if (make_tmp(c, res->tiff, sizeof(res->tiff)) < 0) {
 		res->fx.info.status = UMFAX_FAX_ERROR;
 		return;
@@ -887,9 +901,22 @@ static void decode_session_g711(struct cap *c, int si)
 		res->fx.info.status = UMFAX_FAX_ERROR;
 		return;
 	}
-	struct framectx fc = { .c = c };
-	if (c->o->frames)
+	struct framectx fc = { .c = c, .t0 = s->start };
+	if (c->o->frames) {
+		char line[512];
+		for (int k = 0; k < 2; k++) {
+			if (k < s->nflows) {
+				struct flow *f = &c->f[s->flows[k]];
+				endpoint(fc.who[k], sizeof(fc.who[k]), f->ipver, f->src, f->sport);
+			} else {
+				snprintf(fc.who[k], sizeof(fc.who[k]), "-");
+			}
+		}
+		snprintf(line, sizeof(line), "fax session: G.711 (%s), %s <-> %s%s%s", res->fx.transport,
+		    fc.who[0], fc.who[1], s->call >= 0 ? ", call " : "", s->call >= 0 ? c->calls[s->call].call_id : "");
+		c->o->frame_log(c->o->frame_arg, line);
 		umfax_g711call_set_frame_log(g, g711_frame, &fc);
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct rec *r = &c->r[i];
 		if (!in_window(s, r->t))
@@ -902,12 +929,6 @@ static void decode_session_g711(struct cap *c, int si)
 	if (umfax_g711call_finish(g, &res->fx.info) < 0)
 		res->fx.info.status = UMFAX_FAX_ERROR;
 	umfax_g711call_free(g);
-#else
-	res->is_fax = 0;
-	if (!c->warned_g711++)
-		umfax_log(LOG_WARNING, NULL, s->call >= 0 ? c->calls[s->call].call_id : NULL,
-		    "warning=\"G.711 streams found but this build has no G.711 decoder; they are skipped\"");
-#endif
 }
 
 static int cmp_start(const void *a, const void *b)
@@ -941,8 +962,13 @@ static int report(struct cap *c, umfax_replay_fn *fn, void *arg)
 				struct session *o = &c->s[c->res[j].session];
 				if (j == i || s->call < 0 || o->call != s->call)
 					continue;
-				if (c->res[j].fx.info.pages > 0 || (j < i && c->res[j].is_fax))
-					skip = 1;
+				int i_audio = s->kind == S_G711, j_audio = o->kind == S_G711;
+				if (c->res[j].fx.info.pages > 0)
+					skip = 1;            /* the call has a fax with pages */
+				else if (c->res[j].is_fax && (i_audio && !j_audio))
+					skip = 1;            /* its T.38 part says more than its audio */
+				else if (c->res[j].is_fax && i_audio == j_audio && j < i)
+					skip = 1;            /* one empty report per call */
 			}
 			if (skip)
 				continue;

@@ -52,8 +52,8 @@ int umfax_udptl_parse(const uint8_t *buf, size_t len, struct umfax_udptl_pkt *p)
 			return -1;
 		p->nsec = (int) n;
 		for (int i = 0; i < p->nsec; i++)
-			if (get_octets(buf, len, &pos, &p->sec[i], &p->sec_len[i]) < 0 || p->sec_len[i] == 0)
-				return -1;
+			if (get_octets(buf, len, &pos, &p->sec[i], &p->sec_len[i]) < 0)
+				return -1;      /* an empty copy is well-formed; the receiver skips it */
 	} else if (choice == 0x80) {
 		p->fec = 1;
 		/* fec-npackets: INTEGER, a length octet then the value */
@@ -320,7 +320,7 @@ int umfax_udptl_rx_packet(struct umfax_udptl_rx *r, const uint8_t *buf, size_t l
 	if (!p.fec) {
 		for (int i = 0; i < p.nsec; i++) {
 			int64_t k = seq - 1 - i;
-			if (k < r->next || have(r, k))
+			if (k < r->next || have(r, k) || p.sec_len[i] == 0)
 				continue;
 			store(r, k, p.sec[i], p.sec_len[i]);
 			r->from_red++;

@@ -31,6 +31,9 @@ int fm_compose(const struct umfax_job *job, const struct fm_fax *f,
 int fm_compose_notice(const struct umfax_job *job, const struct fm_fax *f,
     const char *to, const char *reason, struct umfax_mime *m);
 
+/* 1 if built with faxtiff's library (PDF, preview). */
+extern const int fm_have_faxtiff;
+
 /* Pages of a TIFF in memory (0 if it is no TIFF). */
 int fm_tiff_pages(const void *buf, size_t len);
 

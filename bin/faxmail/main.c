@@ -39,6 +39,14 @@ static const char usage[] =
 	"  -d DIR       the spool (default: spool_directory)\n"
 	"  -v           more log lines; -h help; -V version\n";
 
+static void
+print_usage(FILE *fp)
+{
+	fputs(usage, fp);
+	fprintf(fp, "PDF and preview (mail_attach, mail_preview): %s\n",
+	    fm_have_faxtiff ? "built in" : "not built in (no faxtiff library)");
+}
+
 static const char *
 msmtp_path(void)
 {
@@ -117,12 +125,16 @@ process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	(void)arg;
 	if ((r->code = fm_fax_read(job, &f, err, sizeof(err))) != EX_OK) {
 		snprintf(r->reason, sizeof(r->reason), "%s", err);
+		if (umfax_exit_permanent(r->code))
+			notice(job, &f, r->reason);
 		return;
 	}
 	umfax_mime_init(&m);
 	if ((r->code = fm_compose(job, &f, &m, msgid, sizeof(msgid), err, sizeof(err))) != EX_OK) {
 		snprintf(r->reason, sizeof(r->reason), "%s", err);
 		umfax_mime_release(&m);
+		if (umfax_exit_permanent(r->code))
+			notice(job, &f, r->reason);
 		return;
 	}
 	send_message(f.rcpt, &m, &sr);
@@ -256,34 +268,48 @@ dry_run(const struct umfax_opts *o)
 /* ---- --list and --flush ------------------------------------------------------ */
 
 /* Read the header block of SPOOL/STATE/ID (not the TIFF) into JOB. */
+#define HEAD_MAX (UMFAX_JOB_MAX_FIELDS * (UMFAX_JOB_MAX_LINE + 1) + 64)
+
 static int
 read_head(struct umfax_spool *sp, int state, const char *id, struct umfax_job *job)
 {
-	char buf[65536], err[256], *e;
+	char *buf, err[256], *e;
+	size_t got = 0;
 	ssize_t n;
-	int fd = openat(sp->sfd[state], id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(sp->sfd[state], id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
 
-	if (fd < 0)
+	if (fd < 0 || (buf = malloc(HEAD_MAX + 1)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	}
+	/* Read until the blank line (the header block is bounded). */
+	while (got < HEAD_MAX && (n = read(fd, buf + got, HEAD_MAX - got)) > 0) {
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "\n\n") != NULL)
+			break;
+	}
 	close(fd);
-	if (n <= 0)
+	buf[got] = '\0';
+	if ((e = strstr(buf, "\n\n")) == NULL) {
+		free(buf);
 		return -1;
-	buf[n] = '\0';
-	if ((e = strstr(buf, "\n\n")) == NULL)
-		return -1;
+	}
 	/* Parse the header alone: a zero-length body stands in for the TIFF. */
 	{
 		char *hl = strcasestr(buf, "\nContent-Length:");
 		if (hl != NULL && hl < e) {
 			char *le = strchr(hl + 1, '\n');
-			memmove(hl + 1 + 18, le, strlen(le) + 1);
-			memcpy(hl + 1, "Content-Length: 0 ", 18);
+			memmove(hl + 1 + 17, le, strlen(le) + 1);
+			memcpy(hl + 1, "Content-Length: 0", 17);
 			e = strstr(buf, "\n\n");
 		}
 		e[2] = '\0';
 	}
-	return umfax_job_parse(buf, strlen(buf), job, err, sizeof(err));
+	rc = umfax_job_parse(buf, strlen(buf), job, err, sizeof(err));
+	free(buf);
+	return rc;
 }
 
 static const char *
@@ -378,18 +404,22 @@ main(int argc, char **argv)
 
 	umfax_stage_init("faxmail");
 	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			print_usage(stdout);
+			return EX_OK;
+		}
 		if (umfax_opt_common(c, optarg, &o, usage))
 			continue;
 		switch (c) {
 		case 'n': dry = 1; break;
 		case OPT_LIST: case OPT_FLUSH: what = c; break;
 		default:
-			fputs(usage, stderr);
+			print_usage(stderr);
 			return EX_USAGE;
 		}
 	}
 	if (optind != argc || (what && (dry || o.mode != UMFAX_MODE_FILTER))) {
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return EX_USAGE;
 	}
 	umfax_stage_config(&o);

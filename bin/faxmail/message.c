@@ -11,6 +11,18 @@
 #include "conf.h"
 #include "faxmail.h"
 #include "log.h"
+/* PDF and the preview come from faxtiff's library when it is built in. */
+#if defined(__has_include)
+#if __has_include("faxtiff.h")
+#include "faxtiff.h"
+#define HAVE_FAXTIFF 1
+#endif
+#endif
+#ifndef HAVE_FAXTIFF
+#define HAVE_FAXTIFF 0
+#endif
+
+const int fm_have_faxtiff = HAVE_FAXTIFF;
 
 /* ---- pages of a TIFF in memory --------------------------------------------- */
 
@@ -159,6 +171,8 @@ fm_fax_read(const struct umfax_job *job, struct fm_fax *f, char *err, size_t err
 	int counted = 0;
 
 	memset(f, 0, sizeof(*f));
+	f->partner_status = "5.0.0";
+	snprintf(f->who, sizeof(f->who), "unknown caller");
 	f->id = umfax_job_id(job);
 	f->rcpt = get(job, "Recipient");
 	f->rcpt_name = get(job, "Recipient-Name");
@@ -210,9 +224,12 @@ fm_fax_read(const struct umfax_job *job, struct fm_fax *f, char *err, size_t err
 			f->pages = counted;
 		}
 	}
-	f->attach = job->len > 0 && counted > 0;
-	if (job->len > 0 && counted == 0)
-		umfax_log(LOG_WARNING, f->id, NULL, "warning=\"the job's body is not a readable TIFF; not attached\"");
+	if (job->len > 0 && counted == 0) {
+		/* Neither mail garbage nor drop it: failed/ keeps it for a person. */
+		snprintf(err, errlen, "the job's body (%zu bytes) is not a readable TIFF", job->len);
+		return EX_DATAERR;
+	}
+	f->attach = counted > 0;
 	if (!f->attach)
 		f->pages = 0;
 
@@ -353,18 +370,67 @@ part_text(struct umfax_mime *p, const struct umfax_mime *text)
 	umfax_mime_qp(p, text->buf ? text->buf : "", text->len);
 }
 
+
+/* A base64 part of TYPE named NAME; INLINE: shown in the text. */
 static void
-part_tiff(struct umfax_mime *p, const struct umfax_job *job, const struct fm_fax *f)
+part_blob(struct umfax_mime *p, const char *type, const char *name, int inl,
+    const void *data, size_t len)
 {
+	umfax_mime_header_param(p, "Content-Type", type, NULL, "name", name);
+	add(p, "Content-Transfer-Encoding: base64\n");
+	umfax_mime_header_param(p, "Content-Disposition", inl ? "inline" : "attachment", NULL, "filename", name);
+	add(p, "\n");
+	umfax_mime_base64(p, data, len);
+}
+
+/* The plain format's image parts: preview, PDF and/or TIFF, as set.  The
+ * TIFF is attached whenever the PDF cannot be made. */
+static int
+plain_images(struct umfax_mime *parts, int np, const struct umfax_job *job, const struct fm_fax *f)
+{
+	const char *att = umfax_conf_str("mail_attach");
+	int want_pdf = strcmp(att, "tiff") != 0, want_tiff = strcmp(att, "pdf") != 0;
 	char caller[80], name[160];
 
 	file_caller(f, caller, sizeof(caller));
-	snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
-	umfax_mime_header_param(p, "Content-Type", "image/tiff", NULL, "name", name);
-	add(p, "Content-Transfer-Encoding: base64\n");
-	umfax_mime_header_param(p, "Content-Disposition", "attachment", NULL, "filename", name);
-	add(p, "\n");
-	umfax_mime_base64(p, job->body, job->len);
+#if HAVE_FAXTIFF
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char err[256];
+
+	if (umfax_conf_bool("mail_preview")) {
+		if (umfax_tiff_preview_png(job->body, job->len, 0, &out, &outlen, err, sizeof(err)) == 0) {
+			part_blob(&parts[np++], "image/png", "Fax page 1 preview.png", 1, out, outlen);
+		} else {
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"no preview: %s\"", err);
+		}
+		free(out);
+		out = NULL;
+	}
+	if (want_pdf) {
+		if (umfax_tiff_to_pdf(job->body, job->len, &out, &outlen, err, sizeof(err)) == 0) {
+			snprintf(name, sizeof(name), "%s (%d pages) Fax Message.pdf", caller, f->pages);
+			part_blob(&parts[np++], "application/pdf", name, 0, out, outlen);
+		} else {
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"no PDF, attaching the TIFF: %s\"", err);
+			want_tiff = 1;
+		}
+		free(out);
+	}
+#else
+	if (want_pdf || umfax_conf_bool("mail_preview")) {
+		static int said;
+		if (!said++)
+			umfax_log(LOG_WARNING, f->id, NULL, "warning=\"mail_attach=pdf/both and mail_preview need "
+			    "faxmail built with the faxtiff library; attaching the TIFF only\"");
+		want_tiff = 1;
+	}
+#endif
+	if (want_tiff) {
+		snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
+		part_blob(&parts[np++], "image/tiff", name, 0, job->body, job->len);
+	}
+	return np;
 }
 
 /* Join PARTS under a boundary that none of them contains. */
@@ -398,7 +464,7 @@ int
 fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mime *m,
     char *msgid, size_t msgidlen, char *err, size_t errlen)
 {
-	struct umfax_mime parts[2], text;
+	struct umfax_mime parts[4], text;
 	char subject[400], dom[300];
 	int np = 0, rc;
 	int incomplete = strcmp(f->partner_status, "2.0.0") != 0;
@@ -430,18 +496,24 @@ fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mim
 	}
 
 	umfax_mime_init(&text);
-	umfax_mime_init(&parts[0]);
-	umfax_mime_init(&parts[1]);
+	for (int i = 0; i < 4; i++)
+		umfax_mime_init(&parts[i]);
 	if (!f->attach) {
 		/* No image: one text part, no attachment (X-FaxNumberOfPages 0). */
 		body_text(&text, f);
 		part_text(m, &text);
 	} else {
+		char caller[80], name[160];
 		if (f->plain) {
 			body_text(&text, f);
 			part_text(&parts[np++], &text);
+			np = plain_images(parts, np, job, f);
+		} else {
+			/* Partner: exactly one attachment, the TIFF. */
+			file_caller(f, caller, sizeof(caller));
+			snprintf(name, sizeof(name), "%s (%d pages) Fax Message.tif", caller, f->pages);
+			part_blob(&parts[np++], "image/tiff", name, 0, job->body, job->len);
 		}
-		part_tiff(&parts[np++], job, f);
 		for (int i = 0; i < np; i++)
 			if (parts[i].failed)
 				m->failed = 1;
@@ -449,8 +521,8 @@ fm_compose(const struct umfax_job *job, const struct fm_fax *f, struct umfax_mim
 			m->failed = 1;
 	}
 	umfax_mime_release(&text);
-	umfax_mime_release(&parts[0]);
-	umfax_mime_release(&parts[1]);
+	for (int i = 0; i < 4; i++)
+		umfax_mime_release(&parts[i]);
 	if (m->failed) {
 		snprintf(err, errlen, "cannot build the message (out of memory or a bad value)");
 		return EX_SOFTWARE;
@@ -463,15 +535,18 @@ fm_compose_notice(const struct umfax_job *job, const struct fm_fax *f, const cha
     const char *reason, struct umfax_mime *m)
 {
 	struct umfax_mime text;
-	char subject[200], dom[300], msgid[400], date[64];
+	char subject[400], dom[300], msgid[400], date[64];
 	const char *from = umfax_conf_str("mail_from");
 
 	(void)job;
+	const char *id = f->id && umfax_job_id_valid(f->id) ? f->id : "unknown";
+	const char *rcpt = f->rcpt ? f->rcpt : "(no recipient)";
+
 	if (!umfax_mime_addr_valid(to) || !umfax_mime_addr_valid(from))
 		return EX_CONFIG;
 	msgid_domain(dom, sizeof(dom));
-	snprintf(msgid, sizeof(msgid), "<%s.notice@%s>", f->id, dom);
-	snprintf(subject, sizeof(subject), "umfax: fax %s to %s could not be delivered", f->id, f->rcpt);
+	snprintf(msgid, sizeof(msgid), "<%s.notice.%ld@%s>", id, (long)time(NULL), dom);
+	snprintf(subject, sizeof(subject), "umfax: fax %s to %.200s could not be delivered", id, rcpt);
 	umfax_mime_header_addr(m, "From", umfax_conf_str("mail_from_name"), from);
 	umfax_mime_header_addr(m, "To", NULL, to);
 	umfax_mime_header_text(m, "Subject", subject);
@@ -480,12 +555,13 @@ fm_compose_notice(const struct umfax_job *job, const struct fm_fax *f, const cha
 	add(m, "MIME-Version: 1.0\nAuto-Submitted: auto-generated\n");
 	umfax_mime_init(&text);
 	umfax_mime_printf(&text, "faxmail gave up on a fax mail.\n\n");
-	add_line(&text, "Recipient:", f->rcpt);
+	add_line(&text, "Recipient:", rcpt);
 	add_line(&text, "Reason:", reason);
 	umfax_mime_printf(&text, "\n");
-	body_text(&text, f);
+	if (f->id != NULL)
+		body_text(&text, f);
 	umfax_mime_printf(&text, "\nThe job is in the spool's failed/ directory; "
-	    "\"faxmail -j %s\" sends it again.\n", f->id);
+	    "\"faxmail -j %s\" sends it again.\n", id);
 	part_text(m, &text);
 	if (text.failed)
 		m->failed = 1;

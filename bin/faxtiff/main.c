@@ -78,12 +78,24 @@ static int field_yes(const struct umfax_job *job, const char *name)
 	    !strcasecmp(v, "on"));
 }
 
+/* TIFF ASCII tags are 7-bit: copy V with every other byte as '?'. */
+static const char *ascii(char *dst, size_t n, const char *v)
+{
+	size_t i = 0;
+	if (!v)
+		return NULL;
+	for (; v[i] && i + 1 < n; i++)
+		dst[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	dst[i] = '\0';
+	return dst;
+}
+
 static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 {
 	const struct settings *cf = arg;
 	struct umfax_tiff_info info;
 	struct umfax_tiff_opts o;
-	char datetime[20] = "", q[200];
+	char datetime[20] = "", q[200], ident[128], sub[128];
 	unsigned char *out = NULL;
 	size_t outlen = 0;
 	const char *id = umfax_job_id(job), *call = umfax_job_get(job, "Call-Id");
@@ -93,10 +105,14 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	memset(&o, 0, sizeof o);
 	o.comp = cf->comp;
 	o.max_pages = cf->max_pages;
-	o.ident = umfax_job_get(job, "Remote-Ident");
-	o.subaddress = umfax_job_get(job, "Sub-Address");
+	o.ident = ascii(ident, sizeof ident, umfax_job_get(job, "Remote-Ident"));
+	o.subaddress = ascii(sub, sizeof sub, umfax_job_get(job, "Sub-Address"));
 	o.recv_seconds = field_long(job, "Duration", -1);
+	/* t38recv writes "Modem: V.17 14400"; a Bit-Rate field wins. */
 	o.bit_rate = (int)field_long(job, "Bit-Rate", 0);
+	const char *modem = umfax_job_get(job, "Modem");
+	if (!o.bit_rate && modem && strrchr(modem, ' '))
+		o.bit_rate = atoi(strrchr(modem, ' ') + 1);
 	o.ecm = field_yes(job, "Ecm");
 	/* Received-At 2026-11-22T13:45:00Z -> DateTime "2026:11:22 13:45:00" */
 	if (ra && strlen(ra) >= 19 && ra[4] == '-' && ra[7] == '-' && ra[10] == 'T') {
@@ -132,6 +148,9 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 		if (!pi->fax_width)
 			umfax_log(LOG_WARNING, id, call, "page=%d width=%u xres=%d warning=\"not a fax page width\"",
 			    i + 1, (unsigned)pi->width, pi->xdpi);
+		if (pi->repair[0])
+			umfax_log(LOG_WARNING, id, call, "page=%d warning=\"mislabelled page %s\"",
+			    i + 1, pi->repair);
 		if (pi->res_guessed)
 			umfax_log(LOG_WARNING, id, call, "page=%d warning=\"no resolution in the TIFF, %dx%d assumed\"",
 			    i + 1, pi->xdpi, pi->ydpi);
@@ -143,12 +162,41 @@ static void process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	ok &= umfax_job_setf(job, "Width", "%u", (unsigned)p->width) == 0;
 	ok &= umfax_job_setf(job, "Length", "%u", (unsigned)p->length) == 0;
 	ok &= umfax_job_setf(job, "Resolution", "%dx%d", p->xdpi, p->ydpi) == 0;
-	ok &= umfax_job_setf(job, "Bad-Rows", "%ld", info.bad_rows) == 0;
+	/* The receiver may know of more bad rows than its TIFF says. */
+	long bad = field_long(job, "Bad-Rows", 0);
+	ok &= umfax_job_setf(job, "Bad-Rows", "%ld", bad > info.bad_rows ? bad : info.bad_rows) == 0;
 	const char *comp = umfax_tiff_comp_name(cf->normalize ? (cf->comp ? cf->comp : UMFAX_TIFF_MMR) : p->comp);
 	const char *old = umfax_job_get(job, "Compression");
 	if (old && strcasecmp(old, comp) && !umfax_job_get(job, "Received-Compression"))
 		ok &= umfax_job_set(job, "Received-Compression", old) == 0;
 	ok &= umfax_job_set(job, "Compression", comp) == 0;
+	/* Pages of another size or resolution than page 1: every page, in order. */
+	int differ = 0;
+	for (int i = 1; i < info.pages; i++) {
+		const struct umfax_tiff_page *pi = &info.page[i];
+		differ |= pi->width != p->width || pi->length != p->length ||
+		    pi->xdpi != p->xdpi || pi->ydpi != p->ydpi;
+	}
+	if (differ) {
+		char geo[UMFAX_JOB_MAX_VALUE - 64];
+		size_t gl = 0;
+		for (int i = 0; i < info.pages; i++) {
+			const struct umfax_tiff_page *pi = &info.page[i];
+			char one[64];
+			int k = snprintf(one, sizeof one, "%s%ux%u@%dx%d", i ? " " : "",
+			    (unsigned)pi->width, (unsigned)pi->length, pi->xdpi, pi->ydpi);
+			if (gl + (size_t)k + 5 >= sizeof geo) {
+				memcpy(geo + gl, " ...", 5);
+				gl += 4;
+				break;
+			}
+			memcpy(geo + gl, one, (size_t)k + 1);
+			gl += (size_t)k;
+		}
+		ok &= umfax_job_set(job, "Page-Geometry", geo) == 0;
+	} else {
+		umfax_job_del(job, "Page-Geometry");
+	}
 	if (!ok) {
 		free(out);
 		umfax_tiff_info_release(&info);
@@ -301,7 +349,13 @@ static int cmd_info(char **files, int n, int quiet, const struct settings *cf)
 		if (rc) {
 			umfax_log_file_error(files[i], "%s", err);
 			status = umfax_exit_worst(status, rc);
-		} else if (!quiet) {
+		} else {
+			for (int p = 0; p < info.pages; p++)
+				if (info.page[p].repair[0])
+					umfax_log(LOG_WARNING, NULL, NULL, "file=%s page=%d warning=\"mislabelled page %s\"",
+					    files[i], p + 1, info.page[p].repair);
+		}
+		if (!rc && !quiet) {
 			for (int p = 0; p < info.pages; p++) {
 				const struct umfax_tiff_page *pg = &info.page[p];
 				printf("%s\t%d\t%d\t%u\t%u\t%d\t%d\t%s\t%ld\t%s\n", files[i], p + 1,
@@ -334,11 +388,18 @@ static int cmd_convert(const char *cmd, const char *in, const char *outpath,
 		rc = umfax_tiff_preview_png(buf, len, cf->preview_width, &out, &outlen, err, sizeof err);
 	} else {
 		struct umfax_tiff_opts o;
+		struct umfax_tiff_info info;
 		memset(&o, 0, sizeof o);
 		o.comp = cf->comp;
 		o.max_pages = cf->max_pages;
 		o.recv_seconds = -1;
-		rc = umfax_tiff_normalize(buf, len, &o, &out, &outlen, NULL, err, sizeof err);
+		umfax_tiff_info_init(&info);
+		rc = umfax_tiff_normalize(buf, len, &o, &out, &outlen, &info, err, sizeof err);
+		for (int p = 0; !rc && p < info.pages; p++)
+			if (info.page[p].repair[0])
+				umfax_log(LOG_WARNING, NULL, NULL, "file=%s page=%d warning=\"mislabelled page %s\"",
+				    in, p + 1, info.page[p].repair);
+		umfax_tiff_info_release(&info);
 	}
 	free(buf);
 	if (rc) {
@@ -416,6 +477,9 @@ int main(int argc, char **argv)
 			return cmd_info(args, nargs, !strcmp(cmd, "check"), &cf);
 		if ((!strcmp(cmd, "convert") || !strcmp(cmd, "pdf") || !strcmp(cmd, "png")) && nargs == 2)
 			return cmd_convert(cmd, args[0], args[1], &cf);
+		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", strcmp(cmd, "info") && strcmp(cmd, "check") &&
+		    strcmp(cmd, "convert") && strcmp(cmd, "pdf") && strcmp(cmd, "png") ?
+		    "unknown command (info, check, convert, pdf, png)" : "wrong number of files for the command");
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}

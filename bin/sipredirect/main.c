@@ -18,7 +18,7 @@
 
 static const char usage[] =
     "usage: sipredirect [-v] [-c CONFIG] [-d SPOOL] [-f DIRECTORY] [-l [udp:|tcp:]ADDR:PORT]...\n"
-    "                   [--stateless | --stateful] [--inetd] [-n]\n"
+    "                   [-m redirect|refer] [--stateless | --stateful] [--inetd] [-n]\n"
     "Answer SIP INVITEs for diverted calls: 302 to the fax server of the called\n"
     "user's mailbox policy when the directory allows faxes, else a final answer\n"
     "whose Warning says why.  Default listen 0.0.0.0:5060 over UDP and TCP.\n"
@@ -26,6 +26,8 @@ static const char usage[] =
     "  -d DIR         spool directory (unused in redirect mode)\n"
     "  -f FILE        directory file (default: directory_file setting)\n"
     "  -l ADDR:PORT   listen there (repeatable); prefix udp: or tcp: for one transport\n"
+    "  -m MODE        redirect (302, default: sipredirect_mode) or refer (answer,\n"
+    "                 wait for T.38, REFER to the fax server, BYE; UDP only)\n"
     "  -n             check the configuration and the directory, then exit\n"
     "  --stateless    answer every request afresh (default: sipredirect_transactions)\n"
     "  --stateful     INVITE server transactions, retransmit the answer until the ACK\n"
@@ -60,6 +62,7 @@ main(int argc, char **argv)
 		{ "directory", required_argument, NULL, 'f' },
 		{ "listen",    required_argument, NULL, 'l' },
 		{ "check",     no_argument,       NULL, 'n' },
+		{ "mode",      required_argument, NULL, 'm' },
 		{ "stateless", no_argument,       NULL, OPT_STATELESS },
 		{ "stateful",  no_argument,       NULL, OPT_STATEFUL },
 		{ "inetd",     no_argument,       NULL, OPT_INETD },
@@ -69,13 +72,14 @@ main(int argc, char **argv)
 	struct umfax_sipsrv_listen ls[UMFAX_SIPSRV_MAX_LISTEN];
 	struct umfax_sipsrv_cfg cfg;
 	struct umfax_sipredir r;
-	const char *dirfile = NULL, *listen_opt[UMFAX_SIPSRV_MAX_LISTEN];
+	const char *dirfile = NULL, *listen_opt[UMFAX_SIPSRV_MAX_LISTEN], *mode = NULL;
+	struct umfax_siprefer *refer = NULL;
 	char err[600];
 	int c, nl = 0, nls = 0, i, transactions = -1, inetd = 0, check = 0, rc;
 
 	umfax_stage_init("sipredirect");
 	memset(&o, 0, sizeof o);
-	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "f:l:n", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "f:l:m:n", longopts, NULL)) != -1) {
 		if (c == 'q' || c == 'j' || c == 'w') {
 			fprintf(stderr, "sipredirect: -%c makes no sense here: sipredirect answers SIP calls, it does not process jobs\n%s",
 			    c, usage);
@@ -93,6 +97,13 @@ main(int argc, char **argv)
 			listen_opt[nl++] = optarg;
 			break;
 		case 'n': check = 1; break;
+		case 'm':
+			if (strcmp(optarg, "redirect") != 0 && strcmp(optarg, "refer") != 0) {
+				fprintf(stderr, "sipredirect: -m: redirect or refer, not \"%s\"\n", optarg);
+				return EX_USAGE;
+			}
+			mode = optarg;
+			break;
 		case OPT_STATELESS: transactions = 0; break;
 		case OPT_STATEFUL: transactions = 1; break;
 		case OPT_INETD: inetd = 1; break;
@@ -134,6 +145,11 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 
+	/* osip's many small allocations per request come from one arena */
+	if (umfax_sip_arena_enable(1 << 20) != 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"out of memory\"");
+		return EX_OSERR;
+	}
 	umfax_sip_init();
 	umfax_sipredir_init(&r, &dir);
 	umfax_sipsrv_cfg_init(&cfg);
@@ -141,7 +157,26 @@ main(int argc, char **argv)
 		cfg.stateful = transactions;
 	cfg.inetd = inetd || (nl == 0 && umfax_sipsrv_fd0_is_socket());
 	cfg.reload = reload;
+	if (!mode)
+		mode = umfax_conf_str("sipredirect_mode");
+	if (strcmp(mode, "refer") == 0) {
+		struct umfax_siprefer_cfg rc_;
+		umfax_siprefer_cfg_init(&rc_);
+		/* as the other programs: -d, else $UMFAX_SPOOL, else spool_directory */
+		rc_.spool = o.spool;
+		if (!rc_.spool && getenv("UMFAX_SPOOL") && *getenv("UMFAX_SPOOL"))
+			rc_.spool = getenv("UMFAX_SPOOL");
+		if (!rc_.spool)
+			rc_.spool = umfax_conf_str("spool_directory");
+		refer = umfax_siprefer_new(&r, &rc_);
+		if (!refer) {
+			umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"out of memory\"");
+			return EX_OSERR;
+		}
+		cfg.refer = refer;
+	}
 	rc = umfax_sipsrv_run(&r, ls, nls, &cfg);
+	umfax_siprefer_free(refer);
 	umfax_dir_release(&dir);
 	return rc;
 }

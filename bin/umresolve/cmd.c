@@ -412,6 +412,42 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* The field a CSV column names: a field name ("primary-smtp-address"),
+ * or the Exchange property of an export of Get-UMMailbox / Get-Mailbox
+ * ("PrimarySmtpAddress", "UMMailboxPolicy"), any case, blanks ignored.
+ * "alias" for the alias column; NULL when unknown. */
+static const char *column_field(const char *col, const char *const *fields)
+{
+	static const char *const exch[][2] = {
+		{ "alias", "alias" }, { "primarysmtpaddress", "primary-smtp-address" },
+		{ "windowsemailaddress", "primary-smtp-address" }, { "ummailboxpolicy", "policy" },
+		{ "mailboxpolicy", "policy" }, { "extension", "extensions" },
+		{ "displayname", "display-name" }, { "faxenabled", "fax-enabled" },
+		{ "sipresourceidentifier", "sip-addresses" }, { "sipaddress", "sip-addresses" },
+		{ "e164address", "e164-addresses" }, { "phonenumber", "e164-addresses" },
+	};
+	char key[64];
+	size_t o = 0;
+	for (const char *p = col; *p && o + 1 < sizeof key; p++)
+		if (isalnum((unsigned char)*p))
+			key[o++] = (char)tolower((unsigned char)*p);
+	key[o] = '\0';
+	for (int k = 0; fields[k]; k++) {
+		char fk[64];
+		size_t q = 0;
+		for (const char *p = fields[k]; *p && q + 1 < sizeof fk; p++)
+			if (*p != '-')
+				fk[q++] = *p;
+		fk[q] = '\0';
+		if (strcmp(key, fk) == 0)
+			return fields[k];
+	}
+	for (size_t k = 0; k < sizeof exch / sizeof exch[0]; k++)
+		if (strcmp(key, exch[k][0]) == 0)
+			return exch[k][1];
+	return NULL;
+}
+
 static int cmd_import(const struct umresolve_args *a, int argc, char **argv)
 {
 	if (argc != 2) {
@@ -425,6 +461,8 @@ static int cmd_import(const struct umresolve_args *a, int argc, char **argv)
 	}
 	const char *p = text;
 	char **head = NULL, **cells;
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)     /* a spreadsheet's UTF-8 BOM */
+		p += 3;
 	int nh = csv_record(&p, &head), rc = 0, line = 1, aliascol = -1;
 	const char *const *fields = umfax_dir_fields("mailbox");
 	struct umfax_dirchange *ch = NULL;
@@ -435,20 +473,21 @@ static int cmd_import(const struct umresolve_args *a, int argc, char **argv)
 		return EX_DATAERR;
 	}
 	for (int i = 0; i < nh; i++) {
-		char *h = head[i];
-		while (isspace((unsigned char)*h)) h++;
-		memmove(head[i], h, strlen(h) + 1);
-		for (char *e = head[i] + strlen(head[i]); e > head[i] && isspace((unsigned char)e[-1]);)
-			*--e = '\0';
-		int ok = strcasecmp(head[i], "alias") == 0;
-		if (ok)
-			aliascol = i;
-		for (int k = 0; !ok && fields[k]; k++)
-			ok = strcasecmp(head[i], fields[k]) == 0;
-		if (!ok) {
+		const char *f = column_field(head[i], fields);
+		if (!f) {
 			fprintf(stderr, "umresolve: %s:1: unknown column \"%s\"\n", argv[1], head[i]);
 			rc = EX_DATAERR;
+			continue;
 		}
+		if (strcmp(f, "alias") == 0)
+			aliascol = i;
+		char *nf = strdup(f);
+		if (!nf) {
+			rc = EX_OSERR;
+			continue;
+		}
+		free(head[i]);
+		head[i] = nf;
 	}
 	if (aliascol < 0) {
 		fprintf(stderr, "umresolve: %s:1: no alias column\n", argv[1]);
@@ -469,6 +508,9 @@ static int cmd_import(const struct umresolve_args *a, int argc, char **argv)
 		}
 		if (nc != nh) {
 			fprintf(stderr, "umresolve: %s:%d: %d cells, the header has %d\n", argv[1], line, nc, nh);
+			rc = EX_DATAERR;
+		} else if (!cells[aliascol][0]) {
+			fprintf(stderr, "umresolve: %s:%d: empty alias\n", argv[1], line);
 			rc = EX_DATAERR;
 		} else if (nch == capch) {
 			struct umfax_dirchange *nn = realloc(ch, (capch = capch ? capch * 2 : 64) * sizeof *nn);

@@ -81,10 +81,13 @@ static void resolve_job(struct umfax_job *job, void *arg, struct umfax_result *r
 	r->code = umfax_dir_job(&c->dir, job, &res);
 	if (r->code != EX_OK)
 		snprintf(r->reason, sizeof r->reason, "%s", res.reason);
-	else
+	else {
+		char qm[300];
 		umfax_log(LOG_INFO, umfax_job_id(job), umfax_job_get(job, "Call-Id"),
 		    "recipient=%s mailbox=%s policy=%s source=%s matched=%s",
-		    res.mailbox->smtp, res.mailbox->alias, res.policy->name, res.source, res.matched);
+		    res.mailbox->smtp, res.mailbox->alias, res.policy->name, res.source,
+		    umfax_log_quote(qm, sizeof qm, res.matched));
+	}
 }
 
 int main(int argc, char **argv)
@@ -126,6 +129,8 @@ int main(int argc, char **argv)
 		}
 	}
 	umfax_stage_config(&o);
+	if (!c.path && getenv("UMFAX_DIRECTORY") && *getenv("UMFAX_DIRECTORY"))
+		c.path = getenv("UMFAX_DIRECTORY");
 	if (optind < argc) {
 		if (o.mode != UMFAX_MODE_FILTER) {
 			fprintf(stderr, "umresolve: -q and -j do not go with a command\n");

@@ -31,7 +31,9 @@
 # Each local part named in $PF_USERS (default "fax") has its own Maildir,
 # DIR/mail/fax.test/USER/{new,cur}; every other address of fax.test goes to
 # DIR/mail/fax.test/any/, except local parts starting with "nouser", which
-# get Postfix's own "550 5.1.1 ... User unknown in virtual mailbox table".
+# get Postfix's own "550 5.1.1 ... User unknown in virtual mailbox table",
+# and those starting with "tempfail", which get "451 4.3.0 test instance: try
+# again later" (a temporary refusal, as a busy server gives).
 # Virtual delivery adds a Delivered-To: header naming the recipient.
 # Nothing leaves the instance: every other domain gets an error transport.
 # Postfix logs to DIR/log/maillog.  Must run as root (Postfix's master).
@@ -97,6 +99,11 @@ pf_start() {
 	if [ "$(id -u)" != 0 ]; then echo "pf_start: must run as root" >&2; return 1; fi
 	command -v postfix >/dev/null || { echo "pf_start: postfix is not installed" >&2; return 1; }
 	_pf_uid=$(id -u postfix) && _pf_gid=$(id -g postfix) || return 1
+	# A left-over instance of this DIR (a test killed before pf_stop) goes first.
+	if [ -f "$_pf_d/etc/main.cf" ] && [ -n "$(_pf_pids "$_pf_d")" ]; then
+		echo "pf_start: stopping a left-over instance in $_pf_d" >&2
+		pf_stop "$_pf_d" || return 1
+	fi
 	mkdir -p "$_pf_d/etc" "$_pf_d/queue" "$_pf_d/data" "$_pf_d/mail" "$_pf_d/log" || return 1
 	chmod 0755 "$_pf_d" "$_pf_d/etc" "$_pf_d/queue" || return 1
 	# The postfix user must reach DIR: let it traverse every parent.
@@ -118,6 +125,9 @@ pf_start() {
 	done
 	printf 'if !/^nouser/\n/^[^@]+@fax\\.test$/\tfax.test/any/\nendif\n' \
 		>"$_pf_d/etc/vany" || return 1
+	# Local parts starting with "tempfail" get a temporary refusal at RCPT TO.
+	printf '/^tempfail[^@]*@/\t451 4.3.0 test instance: try again later\n' \
+		>"$_pf_d/etc/access" || return 1
 	cat >"$_pf_d/etc/main.cf" <<EOF
 # Private Postfix instance of an umfax test (tests/e2e/postfix.sh), mode $_pf_mode.
 compatibility_level = 3.6
@@ -155,6 +165,7 @@ virtual_mailbox_limit = 0
 message_size_limit = 104857600
 smtpd_banner = \$myhostname ESMTP umfax-test
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access regexp:$_pf_d/etc/access
 biff = no
 queue_run_delay = 10s
 minimal_backoff_time = 10s

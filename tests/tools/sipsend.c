@@ -2,6 +2,7 @@
  * every datagram (or TCP bytes) received back within a wait time.
  *
  *   sipsend -s 127.0.0.1:PORT [-t] [-b 127.0.0.2] [-p LOCALPORT] [-w MS] FILE...
+ *   sipsend -s [::1]:PORT ...          (IPv6 loopback)
  *
  * Each FILE is sent as is (LF line ends become CRLF unless -r), in one
  * datagram or over one TCP connection; then sipsend waits MS milliseconds
@@ -45,8 +46,9 @@ main(int argc, char **argv)
 {
 	const char *target = NULL, *bindaddr = "127.0.0.1";
 	long wait = 500, lport = 0;
-	int tcp = 0, raw = 0, c, fd, i, got = 0;
+	int tcp = 0, raw = 0, c, fd, i, got = 0, v6 = 0;
 	struct sockaddr_in ta, la;
+	struct sockaddr_in6 ta6;
 
 	while ((c = getopt(argc, argv, "s:tb:p:w:r")) != -1) {
 		switch (c) {
@@ -61,7 +63,13 @@ main(int argc, char **argv)
 	}
 	if (!target || optind >= argc || wait < 0 || wait > 60000 || lport < 0 || lport > 65535)
 		goto usage;
-	{
+	if (strncmp(target, "[::1]:", 6) == 0) {
+		v6 = 1;
+		memset(&ta6, 0, sizeof ta6);
+		ta6.sin6_family = AF_INET6;
+		ta6.sin6_addr = in6addr_loopback;
+		ta6.sin6_port = htons((unsigned short)atoi(target + 6));
+	} else {
 		char host[64];
 		const char *colon = strrchr(target, ':');
 		if (!colon || (size_t)(colon - target) >= sizeof host)
@@ -74,9 +82,10 @@ main(int argc, char **argv)
 	if (loopback(bindaddr, NULL, &la) != 0)
 		goto usage;
 	la.sin_port = htons((unsigned short)lport);
-	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&la, sizeof la) != 0 ||
-	    (tcp && connect(fd, (struct sockaddr *)&ta, sizeof ta) != 0)) {
+	fd = socket(v6 ? AF_INET6 : AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0 || (!v6 && bind(fd, (struct sockaddr *)&la, sizeof la) != 0) ||
+	    (tcp && (v6 ? connect(fd, (struct sockaddr *)&ta6, sizeof ta6)
+	    : connect(fd, (struct sockaddr *)&ta, sizeof ta)) != 0)) {
 		fprintf(stderr, "sipsend: %s\n", strerror(errno));
 		return EX_OSERR;
 	}
@@ -97,7 +106,8 @@ main(int argc, char **argv)
 			out[o++] = in[k];
 		}
 		if (tcp ? send(fd, out, o, MSG_NOSIGNAL) < 0
-		    : sendto(fd, out, o, 0, (struct sockaddr *)&ta, sizeof ta) < 0)
+		    : (v6 ? sendto(fd, out, o, 0, (struct sockaddr *)&ta6, sizeof ta6)
+		    : sendto(fd, out, o, 0, (struct sockaddr *)&ta, sizeof ta)) < 0)
 			fprintf(stderr, "sipsend: send %s: %s\n", argv[i], strerror(errno));
 	}
 	{
@@ -121,6 +131,6 @@ main(int argc, char **argv)
 	close(fd);
 	return got ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: sipsend -s 127.0.0.1:PORT [-t] [-b 127.x.x.x] [-p LOCALPORT] [-w MS] [-r] FILE...\n");
+	fprintf(stderr, "usage: sipsend -s 127.0.0.1:PORT|[::1]:PORT [-t] [-b 127.x.x.x] [-p LOCALPORT] [-w MS] [-r] FILE...\n");
 	return EX_USAGE;
 }

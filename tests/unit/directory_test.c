@@ -19,15 +19,23 @@
 #include "job.h"
 #include "t.h"
 
-static int nwarn;
-static char lastwarn[1024];
+static int nwarn, lasterrline;
+static char lastwarn[1024], errors[8192];
 
+/* Collects every message of a load; errors must come in line order. */
 static void count_diag(void *arg, const char *sev, const char *msg)
 {
 	(void)arg;
 	if (strcmp(sev, "warning") == 0) {
 		nwarn++;
 		snprintf(lastwarn, sizeof lastwarn, "%s", msg);
+	} else {
+		int line = 0;
+		sscanf(msg, "t:%d:", &line);
+		if (line < lasterrline)
+			snprintf(errors + strlen(errors), sizeof errors - strlen(errors), "OUT OF ORDER ");
+		lasterrline = line;
+		snprintf(errors + strlen(errors), sizeof errors - strlen(errors), "%s\n", msg);
 	}
 }
 
@@ -35,6 +43,8 @@ static int parse(struct umfax_dir *d, const char *text, char *err, size_t n)
 {
 	umfax_dir_init(d);
 	d->diag = count_diag;
+	errors[0] = '\0';
+	lasterrline = 0;
 	return umfax_dir_parse(d, "t", text, strlen(text), err, n);
 }
 
@@ -407,7 +417,10 @@ static void test_validation(void)
 		char err[512] = "";
 		int rc = parse(&d, t[i].text, err, sizeof err);
 		T_CHECK(rc < 0 && errno == EINVAL, "case %zu loaded: %s", i, t[i].text);
-		T_CHECK(strstr(err, t[i].err) != NULL, "case %zu: got \"%s\", want \"%s\"", i, err, t[i].err);
+		/* the expected error is among those reported, ERR is the first of them */
+		T_CHECK(strstr(errors, t[i].err) != NULL, "case %zu: got \"%s\", want \"%s\"", i, errors, t[i].err);
+		T_CHECK(err[0] && strncmp(errors, err, strlen(err)) == 0, "case %zu: ERR \"%s\" is not the first of \"%s\"", i, err, errors);
+		T_CHECK(strstr(errors, "OUT OF ORDER") == NULL, "case %zu: %s", i, errors);
 		T_CHECK(d.nmailboxes == 0 && d.ndialplans == 0, "case %zu: left empty", i);
 	}
 	/* the NUL case with its real length */
@@ -439,13 +452,11 @@ static void test_validation(void)
 	{
 		struct umfax_dir d;
 		char err[512];
-		umfax_dir_init(&d);
-		int errors = 0;
-		struct { int *n; } ctx = { &errors };
-		(void)ctx;
-		d.diag = NULL;
-		T_CHECK(umfax_dir_parse(&d, "t", "dialplan a\n  x = 1\n  y = 2\n", 26, err, sizeof err) < 0, "two errors");
-		T_CHECK(strstr(err, "t:2:") != NULL, "%s", err);
+		T_CHECK(parse(&d, "dialplan b\n  extension-digits = 4\n  x = 1\ndialplan a\n  y = 2\n  extension-digits = 99\n", err, sizeof err) < 0, "errors");
+		T_CHECK(strstr(err, "t:3: dialplan b: unknown field \"x\"") != NULL, "first by line: %s", err);
+		T_CHECK(strcmp(errors, "t:3: dialplan b: unknown field \"x\"\n"
+		    "t:5: dialplan a: unknown field \"y\"\nt:6: dialplan a: extension-digits \"99\" is not a number from 1 to 20\n") == 0,
+		    "all, in line order: %s", errors);
 	}
 	/* warnings: several URIs, only the first used */
 	{
@@ -598,6 +609,36 @@ static void test_gateways(void)
 	l = mkaddr("2001:db8::7", &ss);
 	q.gateway_len = l;
 	T_CHECK(umfax_dir_resolve(&d, &q, &r) == UMFAX_DIR_ALLOW, "%s", r.reason);
+	/* the same extension in two dial plans: the gateway's dial plan wins */
+	{
+		struct umfax_dir d2;
+		char e2[256];
+		struct sockaddr_storage s2;
+		T_CHECK(parse(&d2, "dialplan a\n extension-digits = 4\n gateways = 10.0.0.1\n phone-context = a.example\n"
+		    "dialplan b\n extension-digits = 4\n gateways = 10.0.0.2\n phone-context = b.example\n"
+		    "policy pa\n dialplan = a\n allow-fax = true\n fax-server-uri = sip:fa:1;transport=udp\n"
+		    "policy pb\n dialplan = b\n allow-fax = true\n fax-server-uri = sip:fb:1;transport=udp\n"
+		    "mailbox ma\n primary-smtp-address = ma@x.y\n policy = pa\n extensions = 1234\n"
+		    "mailbox mb\n primary-smtp-address = mb@x.y\n policy = pb\n extensions = 1234\n", e2, sizeof e2) == 0, "%s", e2);
+		struct umfax_dir_query q2 = { .called = "1234" };
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "file order");
+		q2.gateway = (struct sockaddr *)&s2;
+		q2.gateway_len = mkaddr("10.0.0.2", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "mb") == 0, "gateway's plan");
+		T_STREQ(r.fax_uri, "sip:fb:1;transport=udp", "b's uri");
+		q2.gateway_len = mkaddr("10.0.0.1", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "a's gateway");
+		q2.gateway_len = mkaddr("10.0.0.3", &s2);
+		T_CHECK(umfax_dir_resolve(&d2, &q2, &r) == UMFAX_DIR_DENY_GATEWAY, "unknown gateway: %s", r.reason);
+		/* a phone-context names the dial plan */
+		struct umfax_dir_query q3 = { .called = "tel:1234;phone-context=B.example" };
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "mb") == 0, "context b");
+		q3.called = "<sip:1234;phone-context=a.example@gw;user=phone>";
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "context a");
+		q3.called = "tel:1234;phone-context=+1";
+		T_CHECK(umfax_dir_resolve(&d2, &q3, &r) == UMFAX_DIR_ALLOW && strcmp(r.mailbox->alias, "ma") == 0, "unknown context");
+		umfax_dir_release(&d2);
+	}
 	/* a dial plan without gateways accepts calls from none */
 	q.called = "sip:sam@sip.contoso.com";
 	T_CHECK(umfax_dir_resolve(&d, &q, &r) == UMFAX_DIR_DENY_GATEWAY, "%s", r.reason);
@@ -788,6 +829,24 @@ static void test_apply(void)
 	T_CHECK(now && strcmp(now, "dialplan dp\n    extension-digits = 5\n") == 0, "%s", now);
 	free(now);
 
+	/* a symbolic link to the directory stays a link; its target changes */
+	{
+		char link[300], target[300];
+		snprintf(target, sizeof target, "%s/real.conf", dir);
+		snprintf(link, sizeof link, "%s/link.conf", dir);
+		fp = fopen(target, "w");
+		T_CHECK(fp && fputs("dialplan dp\n  extension-digits = 4\n", fp) >= 0 && fclose(fp) == 0, "target");
+		T_CHECK(symlink("real.conf", link) == 0, "symlink");
+		const char *ff[] = { "fax-enabled=false" };
+		struct umfax_dirchange cl = { UMFAX_DIROP_SET, UMFAX_DIRKIND_DIALPLAN, "dp", ff, 1 };
+		T_CHECK(umfax_dirfile_apply(link, &cl, 1, 5, err, sizeof err) == 0, "%s", err);
+		struct stat ls;
+		T_CHECK(lstat(link, &ls) == 0 && S_ISLNK(ls.st_mode), "still a link");
+		now = readfile(target);
+		T_CHECK(now && strstr(now, "fax-enabled = false"), "target changed: %s", now);
+		free(now);
+	}
+
 	/* concurrent writers: 6 processes x 15 new mailboxes, nothing lost */
 	enum { NPROC = 6, NEACH = 15 };
 	pid_t pids[NPROC];
@@ -833,6 +892,10 @@ static void test_apply(void)
 	T_CHECK(umfax_dirfile_apply(path, &c3, 1, 5, err, sizeof err) == 0, "%s", err);
 	T_CHECK(umfax_dir_reload(&d, err, sizeof err) == 1, "reloaded: %s", err);
 	T_CHECK(umfax_dir_mailbox(&d, "tony")->fax_enabled == 0, "new value");
+	/* the index of the reloaded directory (extensions check the dial plan
+	 * through the mailbox arrays) */
+	T_CHECK(umfax_dir_lookup(&d, NULL, "4321", NULL, 0) == umfax_dir_mailbox(&d, "tony"), "ext after reload");
+	T_CHECK(umfax_dir_lookup(&d, "dp", "14255515514", NULL, 0) == umfax_dir_mailbox(&d, "u5_14"), "ext after reload");
 	fp = fopen(path, "a");
 	T_CHECK(fp && fputs("garbage\n", fp) >= 0 && fclose(fp) == 0, "break it");
 	T_CHECK(umfax_dir_reload(&d, err, sizeof err) == -1 && strstr(err, "garbage"), "%s", err);

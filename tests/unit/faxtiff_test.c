@@ -327,6 +327,7 @@ static void test_lies(void)
 		{ "strip too long", TIFFTAG_STRIPBYTECOUNTS, 0x00ffffff, "past the end" },
 		{ "width 0", TIFFTAG_IMAGEWIDTH, 0, "" },
 		{ "width huge", TIFFTAG_IMAGEWIDTH, 60000, "impossible size" },
+		{ "length huge", TIFFTAG_IMAGELENGTH, 300000, "impossible size" },
 		{ "8 bits", TIFFTAG_BITSPERSAMPLE, 8, "" },
 		{ "jpeg", TIFFTAG_COMPRESSION, 7, "" },
 		{ "palette", TIFFTAG_PHOTOMETRIC, 3, "cannot read TIFF" },
@@ -338,8 +339,11 @@ static void test_lies(void)
 		if (!v)
 			continue;
 		if (t[i].tag == TIFFTAG_STRIPOFFSETS || t[i].tag == TIFFTAG_STRIPBYTECOUNTS ||
-		    t[i].tag == TIFFTAG_IMAGEWIDTH)
-			put32(v, t[i].value);   /* LONG (or SHORT with the high half 0) */
+		    t[i].tag == TIFFTAG_IMAGEWIDTH || t[i].tag == TIFFTAG_IMAGELENGTH) {
+			put32(v, t[i].value);
+			v[-6] = 4;              /* type LONG */
+			v[-5] = 0;
+		}
 		else {
 			v[0] = (unsigned char)t[i].value;
 			v[1] = (unsigned char)(t[i].value >> 8);
@@ -356,6 +360,15 @@ static void test_lies(void)
 		T_CHECK(rc == EX_DATAERR && out == NULL, "%s: normalise rc %d", t[i].name, rc);
 		umfax_tiff_info_release(&info);
 	}
+	/* 4096 x 200000: each within its limit, too many pixels together. */
+	memcpy(b, good, len);
+	unsigned char *vw = tag_value(b, len, TIFFTAG_IMAGEWIDTH), *vl = tag_value(b, len, TIFFTAG_IMAGELENGTH);
+	put32(vw, 4096);
+	vw[-6] = 4;
+	put32(vl, 200000);
+	vl[-6] = 4;
+	T_CHECK(umfax_tiff_check(b, len, 0, NULL, err, sizeof err) == EX_DATAERR &&
+	    strstr(err, "million pixels"), "too many pixels: %s", err);
 	/* Not a TIFF, truncated, no pages, bad resolution. */
 	static const char notiff[] = "%PDF-1.4 not a tiff at all";
 	T_CHECK(umfax_tiff_check(notiff, sizeof notiff, 0, NULL, err, sizeof err) == EX_DATAERR &&
@@ -401,6 +414,60 @@ static void test_lies(void)
 	umfax_tiff_info_release(&info);
 	free(b);
 	free(good);
+}
+
+/* Pages labelled with the wrong coding or bit order are read the right way. */
+static void test_relabel(void)
+{
+	static const struct {
+		const char *name;
+		struct spec s;
+		uint16_t tag;
+		uint16_t value;
+		int comp;
+		const char *want;
+	} t[] = {
+		{ "MR labelled MH", { 1728, 200, 1, COMPRESSION_CCITTFAX3, GROUP3OPT_2DENCODING, 204, 196, 0, 0, 0, 0 },
+		  TIFFTAG_GROUP3OPTIONS, 0, UMFAX_TIFF_MR, "read as MR although Group3Options say MH" },
+		{ "MH labelled MR", { 1728, 200, 1, COMPRESSION_CCITTFAX3, 0, 204, 196, 0, 0, 0, 0 },
+		  TIFFTAG_GROUP3OPTIONS, GROUP3OPT_2DENCODING, UMFAX_TIFF_MH, "read as MH although" },
+		{ "G4 with the wrong FillOrder", { 1728, 200, 1, COMPRESSION_CCITTFAX4, 0, 204, 196, 0, FILLORDER_MSB2LSB, 0, 0 },
+		  TIFFTAG_FILLORDER, FILLORDER_LSB2MSB, UMFAX_TIFF_MMR, "MSB first" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		size_t len, outlen;
+		char err[256] = "";
+		unsigned char *b = make_tiff(&t[i].s, &len), *out = NULL, *v = b ? tag_value(b, len, t[i].tag) : NULL;
+		struct umfax_tiff_info info;
+		T_CHECK(v != NULL, "%s: tag", t[i].name);
+		if (!v)
+			continue;
+		v[0] = (unsigned char)t[i].value;
+		v[1] = (unsigned char)(t[i].value >> 8);
+		umfax_tiff_info_init(&info);
+		int rc = umfax_tiff_normalize(b, len, NULL, &out, &outlen, &info, err, sizeof err);
+		T_CHECK(rc == 0, "%s: %s", t[i].name, err);
+		if (!rc) {
+			T_CHECK(info.page[0].comp == t[i].comp && strstr(info.page[0].repair, t[i].want),
+			    "%s: comp %d, repair \"%s\"", t[i].name, info.page[0].comp, info.page[0].repair);
+			T_CHECK(info.page[0].decode_errors == 0, "%s: %ld decode errors", t[i].name,
+			    info.page[0].decode_errors);
+			T_CHECK(compare_pattern(out, outlen, &t[i].s) == 0, "%s: pixels", t[i].name);
+		}
+		umfax_tiff_info_release(&info);
+		free(out);
+		free(b);
+	}
+	/* A correctly labelled page is not touched. */
+	size_t len;
+	unsigned char *b = make_tiff(&fine_g3, &len);
+	struct umfax_tiff_info info;
+	char err[256];
+	umfax_tiff_info_init(&info);
+	T_CHECK(umfax_tiff_check(b, len, 0, &info, err, sizeof err) == 0 && info.page[0].repair[0] == '\0',
+	    "no repair of a good page");
+	umfax_tiff_info_release(&info);
+	free(b);
 }
 
 static uint32_t rd32(const unsigned char *p)
@@ -523,6 +590,7 @@ int main(void)
 	test_check_good();
 	test_tags();
 	test_lies();
+	test_relabel();
 	test_pdf();
 	test_png();
 	test_deflate();

@@ -215,6 +215,62 @@ test_peek(void)
 	T_CHECK(!umfax_sip_is_response("SIP/2.", 6), "short");
 }
 
+static void
+test_t38(void)
+{
+	static const struct { const char *sdp; int t38; } t[] = {
+		{ "v=0\r\nc=IN IP4 1.2.3.4\r\nm=image 6044 udptl t38\r\na=T38FaxVersion:0\r\n", 1 },
+		{ "v=0\nm=audio 4000 RTP/AVP 0\nm=image 6044 UDPTL T38\n", 1 },
+		{ "m=image 6004 tcptl t38", 1 },
+		{ "v=0\r\nm=image 0 udptl t38\r\n", 0 },
+		{ "v=0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n", 0 },
+		{ "m=image 6044 udptl", 0 },
+		{ "m=image 99999 udptl t38", 0 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		T_CHECK(umfax_sip_sdp_is_t38(t[i].sdp, strlen(t[i].sdp)) == t[i].t38, "%zu: %s", i, t[i].sdp);
+}
+
+static void
+test_arena(void)
+{
+	struct umfax_sip_msg a, b;
+	char err[128], out[4096];
+	unsigned long na0, nf0, na, nf;
+	int ans, i;
+
+	T_CHECK(umfax_sip_arena_enable(1 << 20) == 0, "arena");
+	umfax_sip_arena_stats(&na0, &nf0);
+	for (i = 0; i < 1000; i++) {
+		T_CHECK(umfax_sip_msg_parse(&a, inv, sizeof inv - 1, &ans, err, sizeof err) == 0, "%s", err);
+		T_CHECK(umfax_sip_response(out, sizeof out, &a, 302, NULL, "t", NULL) > 0, "response");
+		umfax_sip_msg_release(&a);
+	}
+	umfax_sip_arena_stats(&na, &nf);
+	T_CHECK(na - na0 > 10000 && nf == nf0, "1000 parses from the arena: %lu blocks, %lu fallbacks", na - na0, nf - nf0);
+	/* two messages alive at once stay intact */
+	T_CHECK(umfax_sip_msg_parse(&a, inv, sizeof inv - 1, &ans, err, sizeof err) == 0, "a");
+	T_CHECK(umfax_sip_msg_parse(&b, INV_HEAD "Content-Length: 0\r\n\r\n",
+	    sizeof(INV_HEAD "Content-Length: 0\r\n\r\n") - 1, &ans, err, sizeof err) == 0, "b");
+	umfax_sip_msg_release(&b);
+	{
+		static const char opt[] = "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKzz\r\n"
+		    "From: <sip:q@r>;tag=zz\r\nTo: <sip:x@y>\r\nCall-ID: zzzz\r\nCSeq: 9 OPTIONS\r\n\r\n";
+		T_CHECK(umfax_sip_msg_parse(&b, opt, sizeof opt - 1, &ans, err, sizeof err) == 0, "b2: %s", err);
+	}
+	T_STREQ(a.branch, "z9hG4bK776asdhds", "a's branch survives b");
+	T_STREQ(a.from_tag, "1928301774", "a's tag survives b");
+	T_CHECK(umfax_sip_response(out, sizeof out, &a, 302, NULL, "t", NULL) > 0 &&
+	    strstr(out, "Call-ID: a84b4c76e66710@pc33.example.com"), "a still formats");
+	umfax_sip_msg_release(&b);
+	umfax_sip_msg_release(&a);
+	test_parse();
+	test_response();
+}
+
 int
 main(void)
 {
@@ -226,5 +282,7 @@ main(void)
 	test_uri_user();
 	test_context();
 	test_peek();
+	test_t38();
+	test_arena();
 	return T_DONE();
 }

@@ -89,6 +89,7 @@ test_commit(void)
 	where(&sp, "j1", w, sizeof(w));
 	T_STREQ(w, "failed", "only failed");
 	/* listing is sorted and skips dot files and bad names */
+	umfax_job_release(&j);
 	mkjob(&j, "b", "x"); umfax_spool_commit(&sp, &j, UMFAX_RESOLVED, UMFAX_NONE, 0, err, sizeof(err));
 	umfax_job_release(&j);
 	mkjob(&j, "a", "x"); umfax_spool_commit(&sp, &j, UMFAX_RESOLVED, UMFAX_NONE, 0, err, sizeof(err));
