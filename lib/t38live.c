@@ -1547,11 +1547,13 @@ static void on_tick(struct srv *s, uint64_t n)
 				}
 		}
 		/* our 2xx until the ACK */
-		if (c->sip && c->state == CS_ANSWERED && !c->rt.tcp && c->resp_len && t >= c->rtx_at) {
-			if (t >= c->rtx_end) {
+		if (c->sip && c->state == CS_ANSWERED && c->resp_len && t >= c->rtx_at) {
+			if (t >= c->rtx_end) {        /* Timer H, UDP and TCP */
 				umfax_log(LOG_NOTICE, c->job_id, c->call_id, "event=no-ack");
 				c->state = CS_CONFIRMED;
 				end_call(s, c, "no-ack", 1);
+			} else if (c->rt.tcp) {
+				c->rtx_at = c->rtx_end;   /* TCP: no retransmission, only the timeout */
 			} else {
 				sip_send(s, &c->rt, c->resp, c->resp_len);
 				c->rtx_iv = c->rtx_iv * 2 > T2_MS ? T2_MS : c->rtx_iv * 2;
