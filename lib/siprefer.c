@@ -1,19 +1,25 @@
 /* siprefer.c - refer mode: answer, wait for T.38, REFER, BYE (see siprefer.h) */
 #include "siprefer.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <osipparser2/osip_parser.h>
 
 #include "conf.h"
+#include "faxdetect.h"
 #include "job.h"
 #include "log.h"
+#include "sdp.h"
 #include "sipmsg.h"
 #include "spool.h"
 
@@ -56,6 +62,13 @@ struct dlg {
 	uint64_t retx_at, retx_end, deadline;
 	uint32_t interval;
 	struct umfax_sipredir_decision d;
+	/* media: the fax detector on the gateway's RTP */
+	struct umfax_faxdetect det;
+	int det_on;
+	int te_pt;                      /* telephone-event PT of the offer (or 101) */
+	struct sockaddr_storage rtp_peer;   /* from the gateway's SDP */
+	socklen_t rtp_plen;
+	int rtp_latched;                /* RTP from it has been seen */
 };
 
 struct umfax_siprefer {
@@ -65,6 +78,9 @@ struct umfax_siprefer {
 	int nd;
 	struct umfax_spool spool;
 	int spool_open;
+	int mfd;                        /* the RTP socket, -1 */
+	char media_host[64];            /* offered in the SDP when set */
+	unsigned long rtp_unmatched;
 };
 
 static uint64_t
@@ -84,6 +100,7 @@ umfax_siprefer_cfg_init(struct umfax_siprefer_cfg *c)
 	c->t2_ms = (int)umfax_conf_int("sipredirect_t2");
 	c->fax_wait_s = (int)umfax_conf_int("sipredirect_fax_wait");
 	c->media_port = (int)umfax_conf_int("sipredirect_media_port");
+	c->media_addr = umfax_conf_str("sipredirect_media_address");
 	c->max_dialogs = (int)umfax_conf_int("sipredirect_max_dialogs");
 }
 
@@ -104,6 +121,7 @@ umfax_siprefer_new(struct umfax_sipredir *r, const struct umfax_siprefer_cfg *cf
 		return NULL;
 	}
 	p->nd = p->cfg.max_dialogs;
+	p->mfd = -1;
 	return p;
 }
 
@@ -114,6 +132,11 @@ umfax_siprefer_free(struct umfax_siprefer *p)
 		return;
 	if (p->spool_open)
 		umfax_spool_close(&p->spool);
+	for (int i = 0; i < p->nd; i++)
+		if (p->d[i].det_on)
+			umfax_faxdetect_release(&p->d[i].det);
+	if (p->mfd >= 0)
+		close(p->mfd);
 	free(p->d);
 	free(p);
 }
@@ -127,6 +150,21 @@ umfax_siprefer_active(const struct umfax_siprefer *p)
 		if (p->d[i].state != D_FREE && p->d[i].state != D_DONE)
 			n++;
 	return n;
+}
+
+static void
+det_stop(struct dlg *d)
+{
+	if (d->det_on)
+		umfax_faxdetect_release(&d->det);
+	d->det_on = 0;
+}
+
+static void
+dlg_clear(struct dlg *d)
+{
+	det_stop(d);
+	memset(d, 0, sizeof *d);
 }
 
 static void
@@ -198,6 +236,7 @@ static void
 send_bye(struct umfax_siprefer *p, struct dlg *d, const char *why)
 {
 	umfax_log(LOG_INFO, NULL, d->callog, "event=bye reason=\"%s\"", why);
+	det_stop(d);
 	d->rlen = 0;
 	d->state = D_BYE;
 	send_request(p, d, "BYE", NULL);
@@ -253,6 +292,7 @@ fax_arrived(struct umfax_siprefer *p, struct dlg *d)
 {
 	char extra[4096];
 
+	det_stop(d);
 	if (d->d.code != 302) {
 		/* UM plays a prompt and hangs up: no SIP error on an answered call */
 		umfax_log(LOG_NOTICE, NULL, d->callog, "event=deny status=bye reason=\"%s\"", d->d.why);
@@ -298,7 +338,7 @@ slot(struct umfax_siprefer *p)
 			return &p->d[i];
 	for (i = 0; i < p->nd; i++)     /* reuse a finished one early */
 		if (p->d[i].state == D_DONE && p->d[i].deadline <= now + 32000) {
-			memset(&p->d[i], 0, sizeof p->d[i]);
+			dlg_clear(&p->d[i]);
 			return &p->d[i];
 		}
 	return NULL;
@@ -321,7 +361,10 @@ sdp(struct umfax_siprefer *p, struct dlg *d, int t38, char *b, size_t n)
 	char host[sizeof d->me];
 	const char *colon;
 
-	snprintf(host, sizeof host, "%s", d->me);
+	if (p->media_host[0])
+		snprintf(host, sizeof host, "%s", p->media_host);
+	else
+		snprintf(host, sizeof host, "%s", d->me);
 	if (host[0] == '[') {
 		memmove(host, host + 1, strlen(host));
 		if ((colon = strchr(host, ']')))
@@ -340,10 +383,10 @@ sdp(struct umfax_siprefer *p, struct dlg *d, int t38, char *b, size_t n)
 	else
 		snprintf(b, n,
 		    "v=0\r\no=umfax 1 1 IN %s %s\r\ns=umfax\r\nc=IN %s %s\r\nt=0 0\r\n"
-		    "m=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-		    "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n",
+		    "m=audio %d RTP/AVP 0 8 %d\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+		    "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16,36\r\na=sendrecv\r\n",
 		    strchr(host, ':') ? "IP6" : "IP4", host, strchr(host, ':') ? "IP6" : "IP4", host,
-		    p->cfg.media_port);
+		    p->cfg.media_port, d->te_pt, d->te_pt, d->te_pt);
 }
 
 static void
@@ -374,6 +417,43 @@ osip_hdr(char *dst, size_t n, int (*fn)(const osip_from_t *, char **), const osi
 	snprintf(dst, n, "%s", s);
 	osip_free(s);
 	return strlen(dst) + 1 < n ? 0 : -1;
+}
+
+/* The gateway's RTP address and telephone-event type from the INVITE's
+ * SDP, and a fax detector for the call (when the RTP socket is open). */
+static void
+media_setup(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg *m)
+{
+	osip_body_t *b = NULL;
+	struct umfax_sdp sdp;
+	const struct umfax_sdp_media *am;
+
+	d->te_pt = 101;
+	if (osip_message_get_body((osip_message_t *)m->osip, 0, &b) >= 0 && b && b->body) {
+		int te = umfax_faxdetect_sdp_te_pt(b->body, b->length);
+		if (te >= 96)
+			d->te_pt = te;
+		if (umfax_sdp_parse(b->body, b->length, &sdp) == 0 &&
+		    (am = umfax_sdp_find(&sdp, UMFAX_SDP_AUDIO)) != NULL) {
+			struct sockaddr_in *a4 = (struct sockaddr_in *)&d->rtp_peer;
+			struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&d->rtp_peer;
+			if (inet_pton(AF_INET, am->addr, &a4->sin_addr) == 1) {
+				a4->sin_family = AF_INET;
+				a4->sin_port = htons((uint16_t)am->port);
+				d->rtp_plen = sizeof *a4;
+			} else if (inet_pton(AF_INET6, am->addr, &a6->sin6_addr) == 1) {
+				a6->sin6_family = AF_INET6;
+				a6->sin6_port = htons((uint16_t)am->port);
+				d->rtp_plen = sizeof *a6;
+			}
+		}
+	}
+	if (p->mfd >= 0) {
+		if (umfax_faxdetect_init(&d->det, d->te_pt) == 0)
+			d->det_on = 1;
+		else
+			umfax_log(LOG_ERR, NULL, d->callog, "event=fax-detector error=\"out of memory\"");
+	}
 }
 
 static void
@@ -441,6 +521,7 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 	d->plen = sl;
 	d->fd = fd;
 	d->state = D_ANSWERED;
+	media_setup(p, d, m);
 	umfax_log(LOG_INFO, NULL, d->callog, "event=answer peer=%s mailbox=%s fax=%s",
 	    peer, dec.mailbox[0] ? dec.mailbox : "-", dec.code == 302 ? "allowed" : "denied");
 	answer_2xx(p, d, m, 0);
@@ -491,23 +572,26 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 	} else if (strcmp(m.method, "ACK") == 0) {
 		if (m.cseq == d->inv_cseq && d->rlen) {
 			d->rlen = 0;
-			if (d->state == D_ANSWERED || (d->state == D_REINVITED && !d->fax)) {
-				d->state = D_WAITFAX;
-				d->deadline = now_ms() + (uint64_t)p->cfg.fax_wait_s * 1000;
-			} else if (d->state == D_REINVITED) {
+			if ((d->state == D_ANSWERED || d->state == D_REINVITED) && d->fax) {
 				fax_arrived(p, d);
+			} else if (d->state == D_ANSWERED || d->state == D_REINVITED) {
+				if (d->state == D_ANSWERED)
+					d->deadline = now_ms() + (uint64_t)p->cfg.fax_wait_s * 1000;
+				d->state = D_WAITFAX;
 			}
 		}
 	} else if (strcmp(m.method, "INVITE") == 0) {
 		osip_body_t *b = NULL;
-		int t38 = osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body &&
-		    umfax_sip_sdp_is_t38(b->body, b->length);
+		int body = osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body;
+		int t38 = body && umfax_sip_sdp_is_t38(b->body, b->length);
+		int g711fax = body && !t38 && umfax_faxdetect_sdp_g711_fax(b->body, b->length);
 		if (m.cseq == d->inv_cseq && d->rlen) {
 			send_to(d, d->resp, d->rlen);
 		} else if (d->state == D_WAITFAX || d->state == D_ANSWERED) {
-			if (t38) {
+			if ((t38 || g711fax) && !d->fax) {
 				d->fax = 1;
-				umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=t38-reinvite");
+				umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=%s",
+				    t38 ? "t38-reinvite" : "g711-fax-reinvite");
 			}
 			d->state = D_REINVITED;
 			answer_2xx(p, d, &m, t38);
@@ -538,6 +622,7 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		umfax_log(LOG_INFO, NULL, d->callog, "event=bye-received state=%s", state_name[d->state]);
 		if (d->state == D_REFER)
 			missed_call(p, d, "caller hung up before the transfer");
+		det_stop(d);
 		d->state = D_DONE;
 		d->rlen = d->qlen = 0;
 		d->deadline = now_ms() + 32000;
@@ -632,7 +717,7 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 			continue;
 		if (d->state == D_DONE) {
 			if (now >= d->deadline)
-				memset(d, 0, sizeof *d);
+				dlg_clear(d);
 			continue;
 		}
 		/* our 2xx to an INVITE, until its ACK */
@@ -684,4 +769,144 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 			next = d->deadline;
 	}
 	return next > now ? (int)(next - now) : 0;
+}
+
+/* ---- media: RTP from the gateways ------------------------------------- */
+
+int
+umfax_siprefer_media_open(struct umfax_siprefer *p, const struct sockaddr *sip_local,
+    socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	char a[80];
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof ss);
+	if (p->cfg.media_addr && p->cfg.media_addr[0]) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, p->cfg.media_addr, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			sl = sizeof *a4;
+		} else if (inet_pton(AF_INET6, p->cfg.media_addr, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			sl = sizeof *a6;
+		} else {
+			umfax_log(LOG_ERR, NULL, NULL, "config=bad setting=sipredirect_media_address "
+			    "error=\"not an IPv4 or IPv6 address\"");
+			return -1;
+		}
+		snprintf(p->media_host, sizeof p->media_host, "%s", p->cfg.media_addr);
+	} else if (sip_local && len <= sizeof ss &&
+	    (sip_local->sa_family == AF_INET || sip_local->sa_family == AF_INET6)) {
+		memcpy(&ss, sip_local, len);
+		sl = len;
+	} else {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		sl = sizeof(struct sockaddr_in);
+	}
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)p->cfg.media_port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)p->cfg.media_port);
+	umfax_sip_addr_str((struct sockaddr *)&ss, sl, a, sizeof a);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=socket media=%s error=\"%s\"", a, strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=bind media=%s/udp error=\"%s\"", a, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umfax_log(LOG_INFO, NULL, NULL, "event=listen media=%s transport=rtp", a);
+	p->mfd = fd;
+	return fd;
+}
+
+static int
+same_host(const struct sockaddr_storage *a, const struct sockaddr *b, int port_too)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && (!port_too || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0 &&
+		    (!port_too || x->sin6_port == y->sin6_port);
+	}
+	return 0;
+}
+
+static void
+fax_detected(struct umfax_siprefer *p, struct dlg *d, int how)
+{
+	umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=%s packets=%lu",
+	    umfax_faxdetect_name(how), d->det.st.packets);
+	det_stop(d);
+	d->fax = 1;
+	if (d->state == D_WAITFAX)
+		fax_arrived(p, d);
+	/* D_ANSWERED, D_REINVITED: the REFER follows the ACK */
+}
+
+void
+umfax_siprefer_media_input(struct umfax_siprefer *p, const uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen)
+{
+	struct dlg *d = NULL;
+	int i, r;
+
+	(void)srclen;
+	for (i = 0; i < p->nd && !d; i++)
+		if (p->d[i].det_on && p->d[i].rtp_plen && same_host(&p->d[i].rtp_peer, src, 1))
+			d = &p->d[i];
+	/* a gateway sending from another port than its SDP says (NAT, a
+	 * symmetric RTP port): the first call from that host still unmatched */
+	for (i = 0; i < p->nd && !d; i++)
+		if (p->d[i].det_on && !p->d[i].rtp_latched &&
+		    (!p->d[i].rtp_plen || same_host(&p->d[i].rtp_peer, src, 0))) {
+			d = &p->d[i];
+			if (srclen <= sizeof d->rtp_peer) {
+				memcpy(&d->rtp_peer, src, srclen);
+				d->rtp_plen = srclen;
+			}
+		}
+	if (!d) {
+		p->rtp_unmatched++;
+		return;
+	}
+	d->rtp_latched = 1;
+	r = umfax_faxdetect_packet(&d->det, buf, len);
+	if (r > 0 && d->fax == 0)
+		fax_detected(p, d, r);
+}
+
+void
+umfax_siprefer_media_read(struct umfax_siprefer *p)
+{
+	uint8_t buf[2048];
+	int i;
+
+	for (i = 0; i < 256 && p->mfd >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		ssize_t n = recvfrom(p->mfd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNREFUSED)
+				umfax_log(LOG_ERR, NULL, NULL, "event=recv media error=\"%s\"", strerror(errno));
+			return;
+		}
+		umfax_siprefer_media_input(p, buf, (size_t)n, (struct sockaddr *)&ss, sl);
+	}
 }

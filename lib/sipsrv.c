@@ -224,7 +224,7 @@ struct srv {
 };
 
 /* epoll tags: type in the top byte, index below */
-enum { T_SIG = 1, T_UDP, T_TCPL, T_CONN };
+enum { T_SIG = 1, T_UDP, T_TCPL, T_CONN, T_RTP };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
 static uint32_t
@@ -964,6 +964,34 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			}
 		}
 	}
+	if (cfg->refer) {
+		/* the RTP socket, on the address of the first UDP listen
+		 * address (or fd 0's under inetd) */
+		struct sockaddr_storage ms;
+		socklen_t ml = 0;
+		int mfd;
+		memset(&ms, 0, sizeof ms);
+		if (cfg->inetd) {
+			ml = sizeof ms;
+			if (getsockname(0, (struct sockaddr *)&ms, &ml) != 0)
+				ml = 0;
+		} else {
+			for (i = 0; i < n && !ml; i++)
+				if (l[i].type == SOCK_DGRAM) {
+					memcpy(&ms, &l[i].ss, l[i].len);
+					ml = l[i].len;
+				}
+			if (!ml && n > 0) {
+				memcpy(&ms, &l[0].ss, l[0].len);
+				ml = l[0].len;
+			}
+		}
+		mfd = umfax_siprefer_media_open(cfg->refer, ml ? (struct sockaddr *)&ms : NULL, ml);
+		if (mfd < 0 || add_fd(&s, mfd, T_RTP, 0) != 0) {
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
+	}
 	s.last_activity = now_ms();
 
 	while (!s.stop) {
@@ -1003,6 +1031,8 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 				}
 			} else if (t == T_UDP) {
 				udp_read(&s, s.udp[x]);
+			} else if (t == T_RTP) {
+				umfax_siprefer_media_read(cfg->refer);
 			} else if (t == T_TCPL) {
 				tcp_accept(&s, s.tcpl[x]);
 			} else if (t == T_CONN && x < s.nconns && s.conns[x].used) {
