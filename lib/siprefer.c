@@ -755,7 +755,9 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 		}
 		if ((d->state == D_WAITFAX || d->state == D_NOTIFY) && d->deadline && now >= d->deadline) {
 			if (d->state == D_WAITFAX) {
-				umfax_log(LOG_INFO, NULL, d->callog, "event=no-fax wait=%ds", p->cfg.fax_wait_s);
+				umfax_log(LOG_INFO, NULL, d->callog,
+				    "event=no-fax wait=%ds rtp=%lu audio=%lu events=%lu", p->cfg.fax_wait_s,
+				    d->det.st.packets, d->det.st.audio, d->det.st.events);
 				send_bye(p, d, "no fax detected");
 			} else {
 				missed_call(p, d, "no NOTIFY with the transfer result");

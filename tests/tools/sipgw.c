@@ -1,6 +1,6 @@
 /* sipgw - a scripted VoIP gateway for the refer-mode tests (loopback UDP).
  *
- *   sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP]]
+ *   sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]
  *         [-c CODE] [-t SECONDS]
  *
  * Sends a diverted call (INVITE with Diversion: EXT and G.711 SDP offering
@@ -13,7 +13,8 @@
  * 36 packets (on the PT of the 200's a=rtpmap, 0.5 s on, 3 s off, u-law
  * silence between), "speech" speech-like audio (a voiced pitch with
  * harmonics in syllables), or with -p the first 10 s of the G.711 payload of
- * the first RTP stream of PCAP (looped).  Then it waits: a REFER is answered 202 and followed by a NOTIFY whose sipfrag says
+ * the first RTP stream of PCAP (looped); -x N sends N times faster than
+ * real time (the detector does not look at the clock).  Then it waits: a REFER is answered 202 and followed by a NOTIFY whose sipfrag says
  * CODE (default 200); a BYE is answered 200 and ends the script.  Every
  * message received is printed, followed by a line "----"; the steps are
  * printed as lines "sipgw: ...", the RTP sent as "sipgw: RTP MODE N packets".  Exit: 0 the script ran to a BYE, 1
@@ -49,6 +50,7 @@ static int rte_pt = 101;
 static uint16_t rseq;
 static uint32_t rts;
 static unsigned long rsent;
+static int rspeed = 1;                /* -x: send N times faster than real time */
 static uint8_t *pcm;                  /* -p: u-law payload */
 static size_t npcm;
 
@@ -153,7 +155,7 @@ rtp_due(long *left)
 	if (!rmode || !rtp_start)
 		return 0;
 	now = now_ms();
-	while ((due = rtp_start + (long)(rts / 8)) <= now)
+	while ((due = rtp_start + (long)(rts / 8) / rspeed) <= now)
 		rtp_send();
 	if (due - now < *left)
 		*left = due - now;
@@ -360,9 +362,10 @@ main(int argc, char **argv)
 	socklen_t ll = sizeof la;
 	char b[65536], inv[512];
 
-	while ((c = getopt(argc, argv, "s:e:nc:t:gr:p:")) != -1) {
+	while ((c = getopt(argc, argv, "s:e:nc:t:gr:p:x:")) != -1) {
 		switch (c) {
 		case 'g': g711fax = 1; break;
+		case 'x': rspeed = atoi(optarg); break;
 		case 'p': pcap = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "cng") == 0) rmode = 'c';
@@ -378,6 +381,8 @@ main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
+	if (rspeed < 1 || rspeed > 20)
+		goto usage;
 	if (!target || !ext || strlen(ext) > 20 || !strchr(target, ':') || timeout < 1 || timeout > 300)
 		goto usage;
 	memset(&srv, 0, sizeof srv);
@@ -464,7 +469,7 @@ main(int argc, char **argv)
 		}
 	}
 usage:
-	fprintf(stderr, "usage: sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP]]\n"
+	fprintf(stderr, "usage: sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]\n"
 	    "             [-c CODE] [-t SECONDS]\n");
 	return EX_USAGE;
 }
