@@ -448,7 +448,7 @@ media_setup(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg 
 			}
 		}
 	}
-	if (p->mfd >= 0) {
+	if (p->mfd >= 0 || p->cfg.detect_always) {
 		if (umfax_faxdetect_init(&d->det, d->te_pt) == 0)
 			d->det_on = 1;
 		else

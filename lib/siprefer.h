@@ -30,6 +30,8 @@ struct umfax_siprefer_cfg {
 	const char *media_addr;   /* bind and offer this address; "" or NULL:
 	                             the SIP socket's */
 	int max_dialogs;
+	int detect_always;        /* run fax detectors without an RTP socket
+	                             (fuzzing: umfax_siprefer_media_input) */
 	const char *spool;        /* for missed-call jobs; NULL: default */
 };
 
