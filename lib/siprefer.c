@@ -23,6 +23,15 @@
 #include "sipmsg.h"
 #include "spool.h"
 
+/* Where a message came from and answers go: a UDP socket, or a TCP
+ * connection of the server (index and generation, see siprefer.h). */
+struct xp {
+	int fd;
+	int tcp;
+	int conn;
+	unsigned gen;
+};
+
 enum dstate {
 	D_FREE = 0,
 	D_ANSWERED,     /* 200 to the INVITE sent, waiting for the ACK */
@@ -50,7 +59,8 @@ struct dlg {
 	char callog[96];
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	int fd;
+	struct xp x;
+	struct umfax_siprefer *owner;
 	unsigned long inv_cseq;         /* CSeq of their last INVITE */
 	unsigned long cseq;             /* ours */
 	char resp[4096];                /* our last 2xx to an INVITE (until ACK) */
@@ -79,6 +89,8 @@ struct umfax_siprefer {
 	struct umfax_spool spool;
 	int spool_open;
 	int mfd;                        /* the RTP socket, -1 */
+	umfax_siprefer_tcp_send_fn tcp_send;
+	void *tcp_arg;
 	char media_host[64];            /* offered in the SDP when set */
 	unsigned long rtp_unmatched;
 };
@@ -167,11 +179,23 @@ dlg_clear(struct dlg *d)
 	memset(d, 0, sizeof *d);
 }
 
+static int
+xsend(struct umfax_siprefer *p, const struct xp *x, const struct sockaddr *to, socklen_t tl,
+    const char *b, size_t n)
+{
+	if (x->tcp)
+		return p->tcp_send ? p->tcp_send(p->tcp_arg, x->conn, x->gen, b, n) : -1;
+	if (sendto(x->fd, b, n, MSG_DONTWAIT, to, tl) < 0)
+		return -1;
+	return 0;
+}
+
 static void
 send_to(struct dlg *d, const char *b, size_t n)
 {
-	if (sendto(d->fd, b, n, MSG_DONTWAIT, (struct sockaddr *)&d->peer, d->plen) < 0)
-		umfax_log(LOG_DEBUG, NULL, d->callog, "event=send error=\"%s\"", strerror(errno));
+	if (xsend(d->owner, &d->x, (struct sockaddr *)&d->peer, d->plen, b, n) != 0)
+		umfax_log(LOG_DEBUG, NULL, d->callog, "event=send transport=%s error=\"%s\"",
+		    d->x.tcp ? "tcp" : "udp", d->x.tcp ? "connection closed" : strerror(errno));
 }
 
 static void
@@ -205,18 +229,18 @@ send_request(struct umfax_siprefer *p, struct dlg *d, const char *method,
 	d->cseq++;
 	l = snprintf(d->req, sizeof d->req,
 	    "%s %s SIP/2.0\r\n"
-	    "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n"
+	    "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
 	    "Max-Forwards: 70\r\n"
 	    "From: %s\r\n"
 	    "To: %s\r\n"
 	    "Call-ID: %s\r\n"
 	    "CSeq: %lu %s\r\n"
-	    "Contact: <sip:%s>\r\n"
+	    "Contact: <sip:%s%s>\r\n"
 	    "%s"
 	    "User-Agent: umfax-sipredirect\r\n"
 	    "Content-Length: 0\r\n\r\n",
-	    method, d->target, d->me, branch, d->from_hdr, d->to_hdr, d->call_id,
-	    d->cseq, method, d->me, extra ? extra : "");
+	    method, d->target, d->x.tcp ? "TCP" : "UDP", d->me, branch, d->from_hdr, d->to_hdr,
+	    d->call_id, d->cseq, method, d->me, d->x.tcp ? ";transport=tcp" : "", extra ? extra : "");
 	if (l < 0 || (size_t)l >= sizeof d->req) {
 		umfax_log(LOG_ERR, NULL, d->callog, "event=request-too-long method=%s", method);
 		d->state = D_DONE;
@@ -345,13 +369,13 @@ slot(struct umfax_siprefer *p)
 }
 
 static void
-reply(int fd, const struct sockaddr *src, socklen_t sl, const struct umfax_sip_msg *m,
-    int code, const char *totag, const char *extra, const char *body)
+reply(struct umfax_siprefer *p, const struct xp *x, const struct sockaddr *src, socklen_t sl,
+    const struct umfax_sip_msg *m, int code, const char *totag, const char *extra, const char *body)
 {
 	char out[8192];
 	int n = umfax_sip_response_body(out, sizeof out, m, code, NULL, totag, extra, body);
 
-	if (n > 0 && sendto(fd, out, (size_t)n, MSG_DONTWAIT, src, sl) < 0)
+	if (n > 0 && xsend(p, x, src, sl, out, (size_t)n) != 0)
 		umfax_log(LOG_DEBUG, NULL, NULL, "event=send error=\"%s\"", strerror(errno));
 }
 
@@ -396,7 +420,8 @@ answer_2xx(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg *
 	int n;
 
 	sdp(p, d, t38, body, sizeof body);
-	snprintf(extra, sizeof extra, "Contact: <sip:%s>\r\nContent-Type: application/sdp\r\n", d->me);
+	snprintf(extra, sizeof extra, "Contact: <sip:%s%s>\r\nContent-Type: application/sdp\r\n", d->me,
+	    d->x.tcp ? ";transport=tcp" : "");
 	n = umfax_sip_response_body(d->resp, sizeof d->resp, m, 200, NULL, d->local_tag, extra, body);
 	d->rlen = n > 0 ? (size_t)n : 0;
 	d->inv_cseq = m->cseq;
@@ -457,7 +482,7 @@ media_setup(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg 
 }
 
 static void
-new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
+new_call(struct umfax_siprefer *p, const struct xp *x, const struct umfax_sip_msg *m,
     const struct sockaddr *src, socklen_t sl, const char *peer)
 {
 	osip_message_t *om = m->osip;
@@ -478,13 +503,13 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 		snprintf(extra, sizeof extra, "Warning: 399 %s \"%s\"\r\n", p->r->host, dec.why);
 		umfax_log(LOG_INFO, NULL, NULL, "event=refuse status=%d peer=%s reason=\"%s\"",
 		    dec.code, peer, dec.why);
-		reply(fd, src, sl, m, dec.code, totag, extra, NULL);
+		reply(p, x, src, sl, m, dec.code, totag, extra, NULL);
 		return;
 	}
 	d = slot(p);
 	if (!d) {
 		umfax_log(LOG_WARNING, NULL, NULL, "event=busy peer=%s max_dialogs=%d", peer, p->cfg.max_dialogs);
-		reply(fd, src, sl, m, 486, totag, "Retry-After: 10\r\n", NULL);
+		reply(p, x, src, sl, m, 486, totag, "Retry-After: 10\r\n", NULL);
 		return;
 	}
 	memset(d, 0, sizeof *d);
@@ -495,7 +520,7 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 	umfax_job_clean(d->callog, sizeof d->callog, m->call_id, strlen(m->call_id));
 	if (osip_hdr(d->to_hdr, sizeof d->to_hdr, osip_from_to_str, om->from) != 0 ||
 	    osip_hdr(d->from_hdr, sizeof d->from_hdr, osip_to_to_str, om->to) != 0) {
-		reply(fd, src, sl, m, 400, totag, NULL, NULL);
+		reply(p, x, src, sl, m, 400, totag, NULL, NULL);
 		return;
 	}
 	{
@@ -519,7 +544,8 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 		snprintf(d->me, sizeof d->me, "%s", p->r->host);
 	memcpy(&d->peer, src, sl);
 	d->plen = sl;
-	d->fd = fd;
+	d->x = *x;
+	d->owner = p;
 	d->state = D_ANSWERED;
 	media_setup(p, d, m);
 	umfax_log(LOG_INFO, NULL, d->callog, "event=answer peer=%s mailbox=%s fax=%s",
@@ -528,7 +554,7 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 }
 
 static void
-on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
+on_request(struct umfax_siprefer *p, const struct xp *x, const char *buf, size_t len,
     const struct sockaddr *src, socklen_t sl)
 {
 	struct umfax_sip_msg m;
@@ -542,7 +568,7 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		p->r->n_400++;
 		if (ans && m.method && strcmp(m.method, "ACK") != 0) {
 			umfax_sip_totag(&m, p->r->salt, totag);
-			reply(fd, src, sl, &m, 400, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 400, totag, NULL, NULL);
 		}
 		umfax_sip_msg_release(&m);
 		return;
@@ -553,22 +579,24 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		if (umfax_sipredir_stranger_log_ok())
 			umfax_log(LOG_WARNING, NULL, NULL, "event=not-gateway status=403 peer=%s", peer);
 		if (strcmp(m.method, "ACK") != 0)
-			reply(fd, src, sl, &m, 403, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 403, totag, NULL, NULL);
 		umfax_sip_msg_release(&m);
 		return;
 	}
 	d = find(p, m.call_id, m.from_tag);
+	if (d && x->tcp && d->x.tcp && (d->x.conn != x->conn || d->x.gen != x->gen))
+		d->x = *x;      /* the gateway's newest connection for the dialog */
 	if (strcmp(m.method, "INVITE") == 0 && !m.to_tag[0]) {
 		if (d && d->rlen && m.cseq == d->inv_cseq)
 			send_to(d, d->resp, d->rlen);           /* retransmission */
 		else if (!d)
-			new_call(p, fd, &m, src, sl, peer);
+			new_call(p, x, &m, src, sl, peer);
 	} else if (strcmp(m.method, "OPTIONS") == 0) {
-		reply(fd, src, sl, &m, 200, totag,
+		reply(p, x, src, sl, &m, 200, totag,
 		    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, NOTIFY\r\nAccept: application/sdp\r\n", NULL);
 	} else if (!d || (m.to_tag[0] && strcmp(m.to_tag, d->local_tag) != 0)) {
 		if (strcmp(m.method, "ACK") != 0)
-			reply(fd, src, sl, &m, 481, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 481, totag, NULL, NULL);
 	} else if (strcmp(m.method, "ACK") == 0) {
 		if (m.cseq == d->inv_cseq && d->rlen) {
 			d->rlen = 0;
@@ -596,12 +624,12 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 			d->state = D_REINVITED;
 			answer_2xx(p, d, &m, t38);
 		} else {
-			reply(fd, src, sl, &m, 491, d->local_tag, NULL, NULL);
+			reply(p, x, src, sl, &m, 491, d->local_tag, NULL, NULL);
 		}
 	} else if (strcmp(m.method, "NOTIFY") == 0) {
 		osip_body_t *b = NULL;
 		int code = 0;
-		reply(fd, src, sl, &m, 200, d->local_tag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, d->local_tag, NULL, NULL);
 		if (osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body &&
 		    b->length > 12 && strncmp(b->body, "SIP/2.0 ", 8) == 0)
 			code = atoi(b->body + 8);
@@ -618,7 +646,7 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 			}
 		}
 	} else if (strcmp(m.method, "BYE") == 0) {
-		reply(fd, src, sl, &m, 200, d->local_tag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, d->local_tag, NULL, NULL);
 		umfax_log(LOG_INFO, NULL, d->callog, "event=bye-received state=%s", state_name[d->state]);
 		if (d->state == D_REFER)
 			missed_call(p, d, "caller hung up before the transfer");
@@ -627,9 +655,9 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		d->rlen = d->qlen = 0;
 		d->deadline = now_ms() + 32000;
 	} else if (strcmp(m.method, "CANCEL") == 0) {
-		reply(fd, src, sl, &m, 200, totag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, totag, NULL, NULL);
 	} else {
-		reply(fd, src, sl, &m, 405, d->local_tag,
+		reply(p, x, src, sl, &m, 405, d->local_tag,
 		    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, NOTIFY\r\n", NULL);
 	}
 	umfax_sip_msg_release(&m);
@@ -700,8 +728,29 @@ umfax_siprefer_input(struct umfax_siprefer *p, int fd, const char *buf,
 		return;
 	if (umfax_sip_is_response(buf, len))
 		on_response(p, buf, len);
-	else
-		on_request(p, fd, buf, len, src, srclen);
+	else {
+		struct xp x = { fd, 0, -1, 0 };
+		on_request(p, &x, buf, len, src, srclen);
+	}
+}
+
+void
+umfax_siprefer_set_tcp(struct umfax_siprefer *p, umfax_siprefer_tcp_send_fn fn, void *arg)
+{
+	p->tcp_send = fn;
+	p->tcp_arg = arg;
+}
+
+void
+umfax_siprefer_input_tcp(struct umfax_siprefer *p, int conn, unsigned gen, const char *buf,
+    size_t len, const struct sockaddr *src, socklen_t srclen)
+{
+	if (umfax_sip_is_response(buf, len))
+		on_response(p, buf, len);
+	else {
+		struct xp x = { -1, 1, conn, gen };
+		on_request(p, &x, buf, len, src, srclen);
+	}
 }
 
 int
@@ -748,7 +797,7 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 				}
 				continue;
 			}
-			if (!d->req_answered)
+			if (!d->req_answered && !d->x.tcp)     /* Timer E: UDP only */
 				send_to(d, d->req, d->qlen);
 			d->interval = d->interval * 2 > (uint32_t)p->cfg.t2_ms ? (uint32_t)p->cfg.t2_ms : d->interval * 2;
 			d->retx_at = now + d->interval;

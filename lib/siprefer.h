@@ -13,7 +13,8 @@
  * the 200 OK offers (sipredirect_media_port); packets are matched to a call
  * by the address and port of the gateway's SDP (or, when the gateway sends
  * from another port, the first call from that host not yet matched).
- * Dialogs are kept in a small table (refer mode carries few concurrent
+ * Refer mode works over UDP and TCP (a dialog's messages on the connection
+ * its INVITE came on).  Dialogs are kept in a small table (refer mode carries few concurrent
  * calls; redirect mode is the fast one). */
 #ifndef UMFAX_SIPREFER_H
 #define UMFAX_SIPREFER_H
@@ -63,6 +64,17 @@ void umfax_siprefer_media_read(struct umfax_siprefer *p);
 /* One RTP datagram from SRC (what media_read does per packet). */
 void umfax_siprefer_media_input(struct umfax_siprefer *p, const uint8_t *buf, size_t len,
     const struct sockaddr *src, socklen_t srclen);
+
+/* TCP: the server's send function for connection CONN of generation GEN
+ * (0, or -1 when that connection is gone), and the input of one framed
+ * message from such a connection.  A dialog's requests and answers go on
+ * the connection its INVITE came on, or the newest one a request of the
+ * dialog came on; over TCP REFER and BYE are not retransmitted. */
+typedef int (*umfax_siprefer_tcp_send_fn)(void *arg, int conn, unsigned gen,
+    const char *buf, size_t len);
+void umfax_siprefer_set_tcp(struct umfax_siprefer *p, umfax_siprefer_tcp_send_fn fn, void *arg);
+void umfax_siprefer_input_tcp(struct umfax_siprefer *p, int conn, unsigned gen, const char *buf,
+    size_t len, const struct sockaddr *src, socklen_t srclen);
 
 /* Run the timers that are due; returns the milliseconds until the next one
  * (at most 1000). */

@@ -201,6 +201,7 @@ struct conn {
 	uint64_t last;
 	struct sockaddr_storage peer;
 	socklen_t plen;
+	unsigned gen;             /* tells a reused slot from the old connection */
 };
 
 struct srv {
@@ -211,6 +212,7 @@ struct srv {
 	int tcpl[UMFAX_SIPSRV_MAX_LISTEN + 1], ntcpl;
 	struct conn *conns;
 	int nconns, capconns, liveconns;
+	unsigned conn_gen;
 	/* transactions */
 	struct txn *tx;
 	int ntx, captx, freetx, livetx;
@@ -614,6 +616,7 @@ conn_add(struct srv *s, int fd, const struct sockaddr *peer, socklen_t plen)
 	s->conns[i].fd = fd;
 	s->conns[i].used = 1;
 	s->conns[i].last = now_ms();
+	s->conns[i].gen = ++s->conn_gen;
 	if (plen <= sizeof s->conns[i].peer) {
 		memcpy(&s->conns[i].peer, peer, plen);
 		s->conns[i].plen = plen;
@@ -779,7 +782,16 @@ conn_read(struct srv *s, int ci)
 			}
 			if (fl == 0)
 				break;
-			{
+			if (s->cfg->refer) {
+				/* the dialog layer answers through refer_send() */
+				char save = c->buf[fl];
+				c->buf[fl] = '\0';
+				umfax_siprefer_input_tcp(s->cfg->refer, ci, c->gen, c->buf, (size_t)fl,
+				    (struct sockaddr *)&c->peer, c->plen);
+				if (!c->used)
+					return;
+				c->buf[fl] = save;
+			} else {
 				char save = c->buf[fl];
 				int rl;
 				c->buf[fl] = '\0';
@@ -800,6 +812,19 @@ conn_read(struct srv *s, int ci)
 			return;
 		}
 	}
+}
+
+/* Refer mode's TCP sends: connection CI if it is still generation GEN. */
+static int
+refer_send(void *arg, int ci, unsigned gen, const char *b, size_t n)
+{
+	struct srv *s = arg;
+
+	if (ci < 0 || ci >= s->nconns || !s->conns[ci].used || s->conns[ci].gen != gen)
+		return -1;
+	s->conns[ci].last = now_ms();
+	conn_send(s, ci, b, n);
+	return s->conns[ci].used ? 0 : -1;
 }
 
 static void
@@ -964,6 +989,8 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			}
 		}
 	}
+	if (cfg->refer)
+		umfax_siprefer_set_tcp(cfg->refer, refer_send, &s);
 	if (cfg->refer) {
 		/* the RTP socket, on the address of the first UDP listen
 		 * address (or fd 0's under inetd) */
@@ -1082,6 +1109,8 @@ out:
 	close(s.sfd);
 	close(s.ep);
 	r->txn_lookup = NULL;
+	if (cfg->refer)
+		umfax_siprefer_set_tcp(cfg->refer, NULL, NULL);
 	umfax_log(LOG_INFO, NULL, NULL,
 	    "event=stats invite=%lu redirect=%lu forbidden=%lu not_found=%lu denied=%lu bad=%lu",
 	    r->n_invite, r->n_302, r->n_403, r->n_404, r->n_deny, r->n_400);

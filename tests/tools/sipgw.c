@@ -1,6 +1,6 @@
 /* sipgw - a scripted VoIP gateway for the refer-mode tests (loopback UDP).
  *
- *   sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]
+ *   sipgw -s 127.0.0.1:PORT -e EXT [-T] [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]
  *         [-c CODE] [-t SECONDS]
  *
  * Sends a diverted call (INVITE with Diversion: EXT and G.711 SDP offering
@@ -14,7 +14,8 @@
  * silence between), "speech" speech-like audio (a voiced pitch with
  * harmonics in syllables), or with -p the first 10 s of the G.711 payload of
  * the first RTP stream of PCAP (looped); -x N sends N times faster than
- * real time (the detector does not look at the clock).  Then it waits: a REFER is answered 202 and followed by a NOTIFY whose sipfrag says
+ * real time (the detector does not look at the clock).  -T: SIP over one
+ * TCP connection instead of UDP (RTP stays UDP).  Then it waits: a REFER is answered 202 and followed by a NOTIFY whose sipfrag says
  * CODE (default 200); a BYE is answered 200 and ends the script.  Every
  * message received is printed, followed by a line "----"; the steps are
  * printed as lines "sipgw: ...", the RTP sent as "sipgw: RTP MODE N packets".  Exit: 0 the script ran to a BYE, 1
@@ -35,6 +36,7 @@
 
 #include "pcapsrc.h"
 #include "rtp.h"
+#include "sipsrv.h"
 #include <spandsp.h>
 
 static int fd;
@@ -43,6 +45,9 @@ static char me[64], totag[128], callid[64];
 static const char *ext;
 static long deadline;
 static int branchno;
+static int tcp;                       /* -T: one TCP connection */
+static char tbuf[131072];
+static size_t tlen;
 /* RTP */
 static int rfd = -1, rmode;           /* 0 none, 'c' cng, 'e' event, 's' speech */
 static struct sockaddr_in rdst;
@@ -75,6 +80,11 @@ now_s(void)
 static void
 xsend(const char *b)
 {
+	if (tcp) {
+		if (send(fd, b, strlen(b), MSG_NOSIGNAL) != (ssize_t)strlen(b))
+			fprintf(stderr, "sipgw: send: %s\n", strerror(errno));
+		return;
+	}
 	if (sendto(fd, b, strlen(b), 0, (struct sockaddr *)&srv, sizeof srv) < 0)
 		fprintf(stderr, "sipgw: send: %s\n", strerror(errno));
 }
@@ -234,6 +244,21 @@ xrecv(char *b, size_t n)
 		long left = (deadline - now_s()) * 1000;
 		ssize_t r;
 		int pr;
+		if (tcp) {
+			long fl = umfax_sipsrv_frame_len(tbuf, tlen);
+			if (fl < 0) {
+				printf("sipgw: bad TCP framing\n");
+				return -1;
+			}
+			if (fl > 0 && (size_t)fl < n) {
+				memcpy(b, tbuf, (size_t)fl);
+				b[fl] = '\0';
+				memmove(tbuf, tbuf + fl, tlen - (size_t)fl);
+				tlen -= (size_t)fl;
+				printf("%s----\n", b);
+				return 0;
+			}
+		}
 		if (rtp_due(&left) != 0)
 			continue;
 		if (left <= 0)
@@ -245,6 +270,15 @@ xrecv(char *b, size_t n)
 			return -1;
 		if (pr == 0)
 			continue;
+		if (tcp) {
+			r = recv(fd, tbuf + tlen, sizeof tbuf - 1 - tlen, 0);
+			if (r <= 0) {
+				printf("sipgw: TCP connection closed\n");
+				return -1;
+			}
+			tlen += (size_t)r;
+			continue;
+		}
 		r = recv(fd, b, n - 1, 0);
 		if (r <= 0)
 			continue;
@@ -295,17 +329,17 @@ request(const char *method, int cseq, const char *extra, const char *ctype, cons
 
 	snprintf(out, sizeof out,
 	    "%s sip:um@%s:%u SIP/2.0\r\n"
-	    "Via: SIP/2.0/UDP %s;branch=z9hG4bKgw%d\r\n"
+	    "Via: SIP/2.0/%s %s;branch=z9hG4bKgw%d\r\n"
 	    "Max-Forwards: 70\r\n"
 	    "From: \"Front Desk\" <sip:+14255550100@127.0.0.1>;tag=gw1\r\n"
 	    "To: <sip:um@127.0.0.1>%s%s\r\n"
 	    "Call-ID: %s\r\n"
 	    "CSeq: %d %s\r\n"
-	    "Contact: <sip:gw@%s>\r\n"
+	    "Contact: <sip:gw@%s%s>\r\n"
 	    "%s%s%s%s"
 	    "Content-Length: %zu\r\n\r\n%s",
-	    method, inet_ntoa(srv.sin_addr), ntohs(srv.sin_port), me, branchno, totag[0] ? ";tag=" : "",
-	    totag, callid, cseq, method, me, extra ? extra : "", ctype ? "Content-Type: " : "",
+	    method, inet_ntoa(srv.sin_addr), ntohs(srv.sin_port), tcp ? "TCP" : "UDP", me, branchno,
+	    totag[0] ? ";tag=" : "", totag, callid, cseq, method, me, tcp ? ";transport=tcp" : "", extra ? extra : "", ctype ? "Content-Type: " : "",
 	    ctype ? ctype : "", ctype ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
 	xsend(out);
 }
@@ -362,10 +396,11 @@ main(int argc, char **argv)
 	socklen_t ll = sizeof la;
 	char b[65536], inv[512];
 
-	while ((c = getopt(argc, argv, "s:e:nc:t:gr:p:x:")) != -1) {
+	while ((c = getopt(argc, argv, "s:e:nc:t:gr:p:x:T")) != -1) {
 		switch (c) {
 		case 'g': g711fax = 1; break;
 		case 'x': rspeed = atoi(optarg); break;
+		case 'T': tcp = 1; break;
 		case 'p': pcap = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "cng") == 0) rmode = 'c';
@@ -398,13 +433,17 @@ main(int argc, char **argv)
 			goto usage;
 		srv.sin_port = htons((unsigned short)atoi(colon + 1));
 	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	memset(&la, 0, sizeof la);
 	la.sin_family = AF_INET;
 	la.sin_addr.s_addr = htonl(0x7f000001);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&la, sizeof la) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&la, &ll) != 0)
 		return EX_OSERR;
+	if (tcp && connect(fd, (struct sockaddr *)&srv, sizeof srv) != 0) {
+		printf("sipgw: connect: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
 	snprintf(me, sizeof me, "127.0.0.1:%u", ntohs(la.sin_port));
 	if (pcap && (rmode != 's' || load_pcap(pcap) != 0))
 		goto usage;
@@ -469,7 +508,7 @@ main(int argc, char **argv)
 		}
 	}
 usage:
-	fprintf(stderr, "usage: sipgw -s 127.0.0.1:PORT -e EXT [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]\n"
+	fprintf(stderr, "usage: sipgw -s 127.0.0.1:PORT -e EXT [-T] [-n | -g | -r cng|event|speech [-p PCAP] [-x N]]\n"
 	    "             [-c CODE] [-t SECONDS]\n");
 	return EX_USAGE;
 }
