@@ -1014,10 +1014,19 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			}
 		}
 		mfd = umfax_siprefer_media_open(cfg->refer, ml ? (struct sockaddr *)&ms : NULL, ml);
-		if (mfd < 0 || add_fd(&s, mfd, T_RTP, 0) != 0) {
+		if (mfd >= 0 && add_fd(&s, mfd, T_RTP, 0) != 0) {
+			umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"epoll: %s\"", strerror(errno));
+			rc = EX_OSERR;
+			goto out;
+		}
+		if (mfd < 0 && !cfg->inetd) {
 			rc = EX_UNAVAILABLE;
 			goto out;
 		}
+		/* under inetd (e.g. TCP nowait: one process per connection)
+		 * another process may hold the port: go on without RTP */
+		if (mfd < 0)
+			umfax_log(LOG_WARNING, NULL, NULL, "event=no-media detect=reinvite-only");
 	}
 	s.last_activity = now_ms();
 

@@ -108,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)umfax_sip_fast_key(buf, size - 1, key, sizeof key);
 	(void)umfax_sip_sdp_is_t38(buf, size - 1);
 	umfax_siprefer_input(refer, -1, buf, size - 1, (struct sockaddr *)&sa, sizeof sa);
+	if (data[0] & 4)        /* as from a TCP connection (sends fail: no server) */
+		umfax_siprefer_input_tcp(refer, 0, 1, buf, size - 1, (struct sockaddr *)&sa, sizeof sa);
 	(void)umfax_siprefer_timers(refer);
 	(void)umfax_faxdetect_sdp_te_pt(buf, size - 1);
 	(void)umfax_faxdetect_sdp_g711_fax(buf, size - 1);
