@@ -917,7 +917,6 @@ umfax_siprefer_media_input(struct umfax_siprefer *p, const uint8_t *buf, size_t 
 	struct dlg *d = NULL;
 	int i, r;
 
-	(void)srclen;
 	for (i = 0; i < p->nd && !d; i++)
 		if (p->d[i].det_on && p->d[i].rtp_plen && same_host(&p->d[i].rtp_peer, src, 1))
 			d = &p->d[i];
@@ -925,7 +924,8 @@ umfax_siprefer_media_input(struct umfax_siprefer *p, const uint8_t *buf, size_t 
 	 * symmetric RTP port): the first call from that host still unmatched */
 	for (i = 0; i < p->nd && !d; i++)
 		if (p->d[i].det_on && !p->d[i].rtp_latched &&
-		    (!p->d[i].rtp_plen || same_host(&p->d[i].rtp_peer, src, 0))) {
+		    (p->d[i].rtp_plen ? same_host(&p->d[i].rtp_peer, src, 0) :
+		    umfax_dir_gateway(p->r->dir, src, srclen) != NULL)) {
 			d = &p->d[i];
 			if (srclen <= sizeof d->rtp_peer) {
 				memcpy(&d->rtp_peer, src, srclen);

@@ -12,7 +12,8 @@
  * its G.711 audio (faxdetect.h).  All calls share one RTP socket, the port
  * the 200 OK offers (sipredirect_media_port); packets are matched to a call
  * by the address and port of the gateway's SDP (or, when the gateway sends
- * from another port, the first call from that host not yet matched).
+ * from another port, the first call from that host not yet matched; when
+ * the SDP named no usable address, the first such call, from a gateway).
  * Refer mode works over UDP and TCP (a dialog's messages on the connection
  * its INVITE came on).  Dialogs are kept in a small table (refer mode carries few concurrent
  * calls; redirect mode is the fast one). */
