@@ -72,6 +72,14 @@ cng(double t)
 }
 
 static double
+cng_weak(double t)
+{
+	/* -25 dBm0: a weak line */
+	double c = fmod(t, 3.5);
+	return c < 0.5 ? 1280.0 * sin(2 * M_PI * 1100 * t) : 0;
+}
+
+static double
 speech(double t)
 {
 	/* voiced speech: a 120-180 Hz pitch with formant-like harmonics,
@@ -129,6 +137,16 @@ main(void)
 	CK(at > 0.3 && at < 1.0);
 	T_STREQ(umfax_faxdetect_name(r), "cng-tone", "%s", "name");
 	CK(f.st.audio > 0 && f.st.events == 0);
+	umfax_faxdetect_release(&f);
+
+	/* a weak CNG (-25 dBm0), and a stream that begins in the middle of a
+	 * 3 s pause: found at the next tone */
+	T_CHECK(umfax_faxdetect_init(&f, 101) == 0, "%s", "init");
+	memset(&g, 0, sizeof g);
+	g.ts = 8000;    /* t = 1 s: in the pause */
+	r = feed(&f, &g, 6, cng_weak, &at);
+	CK(r == UMFAX_FAXDETECT_CNG_TONE);
+	CK(at > 3.8 && at < 4.5);
 	umfax_faxdetect_release(&f);
 
 	/* CNG in A-law, starting after 2 s of speech */
