@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +103,21 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void
+det_stop(struct dlg *d)
+{
+	if (d->det_on)
+		umfax_faxdetect_release(&d->det);
+	d->det_on = 0;
+}
+
+static void
+dlg_clear(struct dlg *d)
+{
+	det_stop(d);
+	memset(d, 0, sizeof *d);
+}
+
 void
 umfax_siprefer_cfg_init(struct umfax_siprefer_cfg *c)
 {
@@ -140,15 +154,18 @@ umfax_siprefer_new(struct umfax_sipredir *r, const struct umfax_siprefer_cfg *cf
 void
 umfax_siprefer_free(struct umfax_siprefer *p)
 {
+	int i;
+
 	if (!p)
 		return;
 	if (p->spool_open)
 		umfax_spool_close(&p->spool);
-	for (int i = 0; i < p->nd; i++)
-		if (p->d[i].det_on)
-			umfax_faxdetect_release(&p->d[i].det);
-	if (p->mfd >= 0)
+	for (i = 0; i < p->nd; i++)
+		det_stop(&p->d[i]);
+	if (p->mfd >= 0) {
+		umfax_log(LOG_INFO, NULL, NULL, "event=media-stats unmatched_rtp=%lu", p->rtp_unmatched);
 		close(p->mfd);
+	}
 	free(p->d);
 	free(p);
 }
@@ -162,21 +179,6 @@ umfax_siprefer_active(const struct umfax_siprefer *p)
 		if (p->d[i].state != D_FREE && p->d[i].state != D_DONE)
 			n++;
 	return n;
-}
-
-static void
-det_stop(struct dlg *d)
-{
-	if (d->det_on)
-		umfax_faxdetect_release(&d->det);
-	d->det_on = 0;
-}
-
-static void
-dlg_clear(struct dlg *d)
-{
-	det_stop(d);
-	memset(d, 0, sizeof *d);
 }
 
 static int
