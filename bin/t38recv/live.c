@@ -20,7 +20,7 @@ static const char usage[] =
 "       t38recv --inetd [-v] [-c CONF] [-d SPOOL]\n"
 "Receive faxes live: a SIP server for T.38 (UDPTL, TCP/TPKT) and G.711 calls;\n"
 "each call becomes a job in SPOOL/received.\n"
-"  --live            run the fax server (implied by -l)\n"
+"  --live            run the fax server (implied by -l and --inetd)\n"
 "  -l, --listen ADDR:PORT  SIP on UDP and TCP (default: setting t38live_listen)\n"
 "  --tcp-port N      T.38 over TCP port, 0 for none (default: t38live_tcp_port)\n"
 "  --inetd           fd 0 is a T.38/TPKT connection accepted by inetd (nowait)\n"

@@ -24,6 +24,7 @@
 static const char usage[] =
 "usage: t38recv -r FILE [-qv] [-c CONF] [-d SPOOL] [--host ADDR] [--port N]\n"
 "               [--call-id ID] [--keep-empty] [--t38-version N]\n"
+"       t38recv --live | -l ADDR:PORT | --inetd ...   (the fax server: t38recv --live -h)\n"
 "Decode the fax calls (T.38 over UDPTL or TCP, G.711) in a pcap/pcapng\n"
 "capture; one job per fax on stdout, or into the spool's received/ with -q.\n"
 "  -r FILE           the capture to read\n"
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
 	if (optind < argc || !file || o.mode == UMFAX_MODE_JOB) {
 		fprintf(stderr, "t38recv: %s\n", o.mode == UMFAX_MODE_JOB
 		    ? "-j does not apply: t38recv makes jobs, it takes none"
-		    : !file ? "-r FILE is required (live receiving is not in this version)"
+		    : !file ? "-r FILE is required offline (--live to receive calls)"
 		    : "unexpected argument");
 		fputs(usage, stderr);
 		return EX_USAGE;
