@@ -964,6 +964,8 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			}
 		}
 	}
+	if (cfg->bound && (rc = cfg->bound(cfg->bound_arg)) != EX_OK)
+		goto out;
 	s.last_activity = now_ms();
 
 	while (!s.stop) {
