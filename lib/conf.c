@@ -16,6 +16,7 @@ const struct umfax_setting umfax_settings[] = {
 #include "settings/umresolve.def"
 #include "settings/faxmail.def"
 #include "settings/sipredirect.def"
+#include "settings/t38live.def"
 	{ NULL, UMFAX_CONF_STRING, NULL, 0, 0, NULL, NULL, 0 }
 };
 #undef S

@@ -20,11 +20,13 @@
 #include "g711call.h"
 #include "rtp.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <spandsp.h>
 
@@ -237,7 +239,12 @@ static int page_start(struct umfax_g711call *c)
 	if (c->t4 == NULL) {
 		if (c->t4_failed)
 			return -1;
-		c->t4 = t4_rx_init(NULL, c->path, T4_COMPRESSION_ITU_T4_2D);
+		/* spandsp 0.0.6's t4_rx_init leaks its state when it cannot
+		 * create the file: find that out first. */
+		int fd = open(c->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		c->t4 = fd < 0 ? NULL : t4_rx_init(NULL, c->path, T4_COMPRESSION_ITU_T4_2D);
 		if (c->t4 == NULL) {
 			c->t4_failed = 1;
 			logf_(c, c->sender, "cannot create %s", c->path);

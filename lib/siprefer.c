@@ -1,21 +1,35 @@
 /* siprefer.c - refer mode: answer, wait for T.38, REFER, BYE (see siprefer.h) */
 #include "siprefer.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <osipparser2/osip_parser.h>
 
 #include "conf.h"
+#include "faxdetect.h"
 #include "job.h"
 #include "log.h"
+#include "sdp.h"
 #include "sipmsg.h"
 #include "spool.h"
+
+/* Where a message came from and answers go: a UDP socket, or a TCP
+ * connection of the server (index and generation, see siprefer.h). */
+struct xp {
+	int fd;
+	int tcp;
+	int conn;
+	unsigned gen;
+};
 
 enum dstate {
 	D_FREE = 0,
@@ -44,7 +58,8 @@ struct dlg {
 	char callog[96];
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	int fd;
+	struct xp x;
+	struct umfax_siprefer *owner;
 	unsigned long inv_cseq;         /* CSeq of their last INVITE */
 	unsigned long cseq;             /* ours */
 	char resp[4096];                /* our last 2xx to an INVITE (until ACK) */
@@ -56,6 +71,13 @@ struct dlg {
 	uint64_t retx_at, retx_end, deadline;
 	uint32_t interval;
 	struct umfax_sipredir_decision d;
+	/* media: the fax detector on the gateway's RTP */
+	struct umfax_faxdetect det;
+	int det_on;
+	int te_pt;                      /* telephone-event PT of the offer (or 101) */
+	struct sockaddr_storage rtp_peer;   /* from the gateway's SDP */
+	socklen_t rtp_plen;
+	int rtp_latched;                /* RTP from it has been seen */
 };
 
 struct umfax_siprefer {
@@ -65,6 +87,11 @@ struct umfax_siprefer {
 	int nd;
 	struct umfax_spool spool;
 	int spool_open;
+	int mfd;                        /* the RTP socket, -1 */
+	umfax_siprefer_tcp_send_fn tcp_send;
+	void *tcp_arg;
+	char media_host[64];            /* offered in the SDP when set */
+	unsigned long rtp_unmatched;
 };
 
 static uint64_t
@@ -76,6 +103,21 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void
+det_stop(struct dlg *d)
+{
+	if (d->det_on)
+		umfax_faxdetect_release(&d->det);
+	d->det_on = 0;
+}
+
+static void
+dlg_clear(struct dlg *d)
+{
+	det_stop(d);
+	memset(d, 0, sizeof *d);
+}
+
 void
 umfax_siprefer_cfg_init(struct umfax_siprefer_cfg *c)
 {
@@ -84,6 +126,7 @@ umfax_siprefer_cfg_init(struct umfax_siprefer_cfg *c)
 	c->t2_ms = (int)umfax_conf_int("sipredirect_t2");
 	c->fax_wait_s = (int)umfax_conf_int("sipredirect_fax_wait");
 	c->media_port = (int)umfax_conf_int("sipredirect_media_port");
+	c->media_addr = umfax_conf_str("sipredirect_media_address");
 	c->max_dialogs = (int)umfax_conf_int("sipredirect_max_dialogs");
 }
 
@@ -104,16 +147,25 @@ umfax_siprefer_new(struct umfax_sipredir *r, const struct umfax_siprefer_cfg *cf
 		return NULL;
 	}
 	p->nd = p->cfg.max_dialogs;
+	p->mfd = -1;
 	return p;
 }
 
 void
 umfax_siprefer_free(struct umfax_siprefer *p)
 {
+	int i;
+
 	if (!p)
 		return;
 	if (p->spool_open)
 		umfax_spool_close(&p->spool);
+	for (i = 0; i < p->nd; i++)
+		det_stop(&p->d[i]);
+	if (p->mfd >= 0) {
+		umfax_log(LOG_INFO, NULL, NULL, "event=media-stats unmatched_rtp=%lu", p->rtp_unmatched);
+		close(p->mfd);
+	}
 	free(p->d);
 	free(p);
 }
@@ -129,11 +181,23 @@ umfax_siprefer_active(const struct umfax_siprefer *p)
 	return n;
 }
 
+static int
+xsend(struct umfax_siprefer *p, const struct xp *x, const struct sockaddr *to, socklen_t tl,
+    const char *b, size_t n)
+{
+	if (x->tcp)
+		return p->tcp_send ? p->tcp_send(p->tcp_arg, x->conn, x->gen, b, n) : -1;
+	if (sendto(x->fd, b, n, MSG_DONTWAIT, to, tl) < 0)
+		return -1;
+	return 0;
+}
+
 static void
 send_to(struct dlg *d, const char *b, size_t n)
 {
-	if (sendto(d->fd, b, n, MSG_DONTWAIT, (struct sockaddr *)&d->peer, d->plen) < 0)
-		umfax_log(LOG_DEBUG, NULL, d->callog, "event=send error=\"%s\"", strerror(errno));
+	if (xsend(d->owner, &d->x, (struct sockaddr *)&d->peer, d->plen, b, n) != 0)
+		umfax_log(LOG_DEBUG, NULL, d->callog, "event=send transport=%s error=\"%s\"",
+		    d->x.tcp ? "tcp" : "udp", d->x.tcp ? "connection closed" : strerror(errno));
 }
 
 static void
@@ -167,18 +231,18 @@ send_request(struct umfax_siprefer *p, struct dlg *d, const char *method,
 	d->cseq++;
 	l = snprintf(d->req, sizeof d->req,
 	    "%s %s SIP/2.0\r\n"
-	    "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n"
+	    "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
 	    "Max-Forwards: 70\r\n"
 	    "From: %s\r\n"
 	    "To: %s\r\n"
 	    "Call-ID: %s\r\n"
 	    "CSeq: %lu %s\r\n"
-	    "Contact: <sip:%s>\r\n"
+	    "Contact: <sip:%s%s>\r\n"
 	    "%s"
 	    "User-Agent: umfax-sipredirect\r\n"
 	    "Content-Length: 0\r\n\r\n",
-	    method, d->target, d->me, branch, d->from_hdr, d->to_hdr, d->call_id,
-	    d->cseq, method, d->me, extra ? extra : "");
+	    method, d->target, d->x.tcp ? "TCP" : "UDP", d->me, branch, d->from_hdr, d->to_hdr,
+	    d->call_id, d->cseq, method, d->me, d->x.tcp ? ";transport=tcp" : "", extra ? extra : "");
 	if (l < 0 || (size_t)l >= sizeof d->req) {
 		umfax_log(LOG_ERR, NULL, d->callog, "event=request-too-long method=%s", method);
 		d->state = D_DONE;
@@ -198,6 +262,7 @@ static void
 send_bye(struct umfax_siprefer *p, struct dlg *d, const char *why)
 {
 	umfax_log(LOG_INFO, NULL, d->callog, "event=bye reason=\"%s\"", why);
+	det_stop(d);
 	d->rlen = 0;
 	d->state = D_BYE;
 	send_request(p, d, "BYE", NULL);
@@ -253,6 +318,7 @@ fax_arrived(struct umfax_siprefer *p, struct dlg *d)
 {
 	char extra[4096];
 
+	det_stop(d);
 	if (d->d.code != 302) {
 		/* UM plays a prompt and hangs up: no SIP error on an answered call */
 		umfax_log(LOG_NOTICE, NULL, d->callog, "event=deny status=bye reason=\"%s\"", d->d.why);
@@ -298,20 +364,20 @@ slot(struct umfax_siprefer *p)
 			return &p->d[i];
 	for (i = 0; i < p->nd; i++)     /* reuse a finished one early */
 		if (p->d[i].state == D_DONE && p->d[i].deadline <= now + 32000) {
-			memset(&p->d[i], 0, sizeof p->d[i]);
+			dlg_clear(&p->d[i]);
 			return &p->d[i];
 		}
 	return NULL;
 }
 
 static void
-reply(int fd, const struct sockaddr *src, socklen_t sl, const struct umfax_sip_msg *m,
-    int code, const char *totag, const char *extra, const char *body)
+reply(struct umfax_siprefer *p, const struct xp *x, const struct sockaddr *src, socklen_t sl,
+    const struct umfax_sip_msg *m, int code, const char *totag, const char *extra, const char *body)
 {
 	char out[8192];
 	int n = umfax_sip_response_body(out, sizeof out, m, code, NULL, totag, extra, body);
 
-	if (n > 0 && sendto(fd, out, (size_t)n, MSG_DONTWAIT, src, sl) < 0)
+	if (n > 0 && xsend(p, x, src, sl, out, (size_t)n) != 0)
 		umfax_log(LOG_DEBUG, NULL, NULL, "event=send error=\"%s\"", strerror(errno));
 }
 
@@ -321,7 +387,10 @@ sdp(struct umfax_siprefer *p, struct dlg *d, int t38, char *b, size_t n)
 	char host[sizeof d->me];
 	const char *colon;
 
-	snprintf(host, sizeof host, "%s", d->me);
+	if (p->media_host[0])
+		snprintf(host, sizeof host, "%s", p->media_host);
+	else
+		snprintf(host, sizeof host, "%s", d->me);
 	if (host[0] == '[') {
 		memmove(host, host + 1, strlen(host));
 		if ((colon = strchr(host, ']')))
@@ -340,10 +409,10 @@ sdp(struct umfax_siprefer *p, struct dlg *d, int t38, char *b, size_t n)
 	else
 		snprintf(b, n,
 		    "v=0\r\no=umfax 1 1 IN %s %s\r\ns=umfax\r\nc=IN %s %s\r\nt=0 0\r\n"
-		    "m=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-		    "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n",
+		    "m=audio %d RTP/AVP 0 8 %d\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+		    "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16,36\r\na=sendrecv\r\n",
 		    strchr(host, ':') ? "IP6" : "IP4", host, strchr(host, ':') ? "IP6" : "IP4", host,
-		    p->cfg.media_port);
+		    p->cfg.media_port, d->te_pt, d->te_pt, d->te_pt);
 }
 
 static void
@@ -353,7 +422,8 @@ answer_2xx(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg *
 	int n;
 
 	sdp(p, d, t38, body, sizeof body);
-	snprintf(extra, sizeof extra, "Contact: <sip:%s>\r\nContent-Type: application/sdp\r\n", d->me);
+	snprintf(extra, sizeof extra, "Contact: <sip:%s%s>\r\nContent-Type: application/sdp\r\n", d->me,
+	    d->x.tcp ? ";transport=tcp" : "");
 	n = umfax_sip_response_body(d->resp, sizeof d->resp, m, 200, NULL, d->local_tag, extra, body);
 	d->rlen = n > 0 ? (size_t)n : 0;
 	d->inv_cseq = m->cseq;
@@ -376,8 +446,45 @@ osip_hdr(char *dst, size_t n, int (*fn)(const osip_from_t *, char **), const osi
 	return strlen(dst) + 1 < n ? 0 : -1;
 }
 
+/* The gateway's RTP address and telephone-event type from the INVITE's
+ * SDP, and a fax detector for the call (when the RTP socket is open). */
 static void
-new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
+media_setup(struct umfax_siprefer *p, struct dlg *d, const struct umfax_sip_msg *m)
+{
+	osip_body_t *b = NULL;
+	struct umfax_sdp sdp;
+	const struct umfax_sdp_media *am;
+
+	d->te_pt = 101;
+	if (osip_message_get_body((osip_message_t *)m->osip, 0, &b) >= 0 && b && b->body) {
+		int te = umfax_faxdetect_sdp_te_pt(b->body, b->length);
+		if (te >= 96)
+			d->te_pt = te;
+		if (umfax_sdp_parse(b->body, b->length, &sdp) == 0 &&
+		    (am = umfax_sdp_find(&sdp, UMFAX_SDP_AUDIO)) != NULL) {
+			struct sockaddr_in *a4 = (struct sockaddr_in *)&d->rtp_peer;
+			struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&d->rtp_peer;
+			if (inet_pton(AF_INET, am->addr, &a4->sin_addr) == 1) {
+				a4->sin_family = AF_INET;
+				a4->sin_port = htons((uint16_t)am->port);
+				d->rtp_plen = sizeof *a4;
+			} else if (inet_pton(AF_INET6, am->addr, &a6->sin6_addr) == 1) {
+				a6->sin6_family = AF_INET6;
+				a6->sin6_port = htons((uint16_t)am->port);
+				d->rtp_plen = sizeof *a6;
+			}
+		}
+	}
+	if (p->mfd >= 0 || p->cfg.detect_always) {
+		if (umfax_faxdetect_init(&d->det, d->te_pt) == 0)
+			d->det_on = 1;
+		else
+			umfax_log(LOG_ERR, NULL, d->callog, "event=fax-detector error=\"out of memory\"");
+	}
+}
+
+static void
+new_call(struct umfax_siprefer *p, const struct xp *x, const struct umfax_sip_msg *m,
     const struct sockaddr *src, socklen_t sl, const char *peer)
 {
 	osip_message_t *om = m->osip;
@@ -398,13 +505,13 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 		snprintf(extra, sizeof extra, "Warning: 399 %s \"%s\"\r\n", p->r->host, dec.why);
 		umfax_log(LOG_INFO, NULL, NULL, "event=refuse status=%d peer=%s reason=\"%s\"",
 		    dec.code, peer, dec.why);
-		reply(fd, src, sl, m, dec.code, totag, extra, NULL);
+		reply(p, x, src, sl, m, dec.code, totag, extra, NULL);
 		return;
 	}
 	d = slot(p);
 	if (!d) {
 		umfax_log(LOG_WARNING, NULL, NULL, "event=busy peer=%s max_dialogs=%d", peer, p->cfg.max_dialogs);
-		reply(fd, src, sl, m, 486, totag, "Retry-After: 10\r\n", NULL);
+		reply(p, x, src, sl, m, 486, totag, "Retry-After: 10\r\n", NULL);
 		return;
 	}
 	memset(d, 0, sizeof *d);
@@ -415,7 +522,7 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 	umfax_job_clean(d->callog, sizeof d->callog, m->call_id, strlen(m->call_id));
 	if (osip_hdr(d->to_hdr, sizeof d->to_hdr, osip_from_to_str, om->from) != 0 ||
 	    osip_hdr(d->from_hdr, sizeof d->from_hdr, osip_to_to_str, om->to) != 0) {
-		reply(fd, src, sl, m, 400, totag, NULL, NULL);
+		reply(p, x, src, sl, m, 400, totag, NULL, NULL);
 		return;
 	}
 	{
@@ -439,15 +546,17 @@ new_call(struct umfax_siprefer *p, int fd, const struct umfax_sip_msg *m,
 		snprintf(d->me, sizeof d->me, "%s", p->r->host);
 	memcpy(&d->peer, src, sl);
 	d->plen = sl;
-	d->fd = fd;
+	d->x = *x;
+	d->owner = p;
 	d->state = D_ANSWERED;
+	media_setup(p, d, m);
 	umfax_log(LOG_INFO, NULL, d->callog, "event=answer peer=%s mailbox=%s fax=%s",
 	    peer, dec.mailbox[0] ? dec.mailbox : "-", dec.code == 302 ? "allowed" : "denied");
 	answer_2xx(p, d, m, 0);
 }
 
 static void
-on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
+on_request(struct umfax_siprefer *p, const struct xp *x, const char *buf, size_t len,
     const struct sockaddr *src, socklen_t sl)
 {
 	struct umfax_sip_msg m;
@@ -461,7 +570,7 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		p->r->n_400++;
 		if (ans && m.method && strcmp(m.method, "ACK") != 0) {
 			umfax_sip_totag(&m, p->r->salt, totag);
-			reply(fd, src, sl, &m, 400, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 400, totag, NULL, NULL);
 		}
 		umfax_sip_msg_release(&m);
 		return;
@@ -472,52 +581,57 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 		if (umfax_sipredir_stranger_log_ok())
 			umfax_log(LOG_WARNING, NULL, NULL, "event=not-gateway status=403 peer=%s", peer);
 		if (strcmp(m.method, "ACK") != 0)
-			reply(fd, src, sl, &m, 403, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 403, totag, NULL, NULL);
 		umfax_sip_msg_release(&m);
 		return;
 	}
 	d = find(p, m.call_id, m.from_tag);
+	if (d && x->tcp && d->x.tcp && (d->x.conn != x->conn || d->x.gen != x->gen))
+		d->x = *x;      /* the gateway's newest connection for the dialog */
 	if (strcmp(m.method, "INVITE") == 0 && !m.to_tag[0]) {
 		if (d && d->rlen && m.cseq == d->inv_cseq)
 			send_to(d, d->resp, d->rlen);           /* retransmission */
 		else if (!d)
-			new_call(p, fd, &m, src, sl, peer);
+			new_call(p, x, &m, src, sl, peer);
 	} else if (strcmp(m.method, "OPTIONS") == 0) {
-		reply(fd, src, sl, &m, 200, totag,
+		reply(p, x, src, sl, &m, 200, totag,
 		    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, NOTIFY\r\nAccept: application/sdp\r\n", NULL);
 	} else if (!d || (m.to_tag[0] && strcmp(m.to_tag, d->local_tag) != 0)) {
 		if (strcmp(m.method, "ACK") != 0)
-			reply(fd, src, sl, &m, 481, totag, NULL, NULL);
+			reply(p, x, src, sl, &m, 481, totag, NULL, NULL);
 	} else if (strcmp(m.method, "ACK") == 0) {
 		if (m.cseq == d->inv_cseq && d->rlen) {
 			d->rlen = 0;
-			if (d->state == D_ANSWERED || (d->state == D_REINVITED && !d->fax)) {
-				d->state = D_WAITFAX;
-				d->deadline = now_ms() + (uint64_t)p->cfg.fax_wait_s * 1000;
-			} else if (d->state == D_REINVITED) {
+			if ((d->state == D_ANSWERED || d->state == D_REINVITED) && d->fax) {
 				fax_arrived(p, d);
+			} else if (d->state == D_ANSWERED || d->state == D_REINVITED) {
+				if (d->state == D_ANSWERED)
+					d->deadline = now_ms() + (uint64_t)p->cfg.fax_wait_s * 1000;
+				d->state = D_WAITFAX;
 			}
 		}
 	} else if (strcmp(m.method, "INVITE") == 0) {
 		osip_body_t *b = NULL;
-		int t38 = osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body &&
-		    umfax_sip_sdp_is_t38(b->body, b->length);
+		int body = osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body;
+		int t38 = body && umfax_sip_sdp_is_t38(b->body, b->length);
+		int g711fax = body && !t38 && umfax_faxdetect_sdp_g711_fax(b->body, b->length);
 		if (m.cseq == d->inv_cseq && d->rlen) {
 			send_to(d, d->resp, d->rlen);
 		} else if (d->state == D_WAITFAX || d->state == D_ANSWERED) {
-			if (t38) {
+			if ((t38 || g711fax) && !d->fax) {
 				d->fax = 1;
-				umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=t38-reinvite");
+				umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=%s",
+				    t38 ? "t38-reinvite" : "g711-fax-reinvite");
 			}
 			d->state = D_REINVITED;
 			answer_2xx(p, d, &m, t38);
 		} else {
-			reply(fd, src, sl, &m, 491, d->local_tag, NULL, NULL);
+			reply(p, x, src, sl, &m, 491, d->local_tag, NULL, NULL);
 		}
 	} else if (strcmp(m.method, "NOTIFY") == 0) {
 		osip_body_t *b = NULL;
 		int code = 0;
-		reply(fd, src, sl, &m, 200, d->local_tag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, d->local_tag, NULL, NULL);
 		if (osip_message_get_body((osip_message_t *)m.osip, 0, &b) >= 0 && b && b->body &&
 		    b->length > 12 && strncmp(b->body, "SIP/2.0 ", 8) == 0)
 			code = atoi(b->body + 8);
@@ -534,17 +648,18 @@ on_request(struct umfax_siprefer *p, int fd, const char *buf, size_t len,
 			}
 		}
 	} else if (strcmp(m.method, "BYE") == 0) {
-		reply(fd, src, sl, &m, 200, d->local_tag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, d->local_tag, NULL, NULL);
 		umfax_log(LOG_INFO, NULL, d->callog, "event=bye-received state=%s", state_name[d->state]);
 		if (d->state == D_REFER)
 			missed_call(p, d, "caller hung up before the transfer");
+		det_stop(d);
 		d->state = D_DONE;
 		d->rlen = d->qlen = 0;
 		d->deadline = now_ms() + 32000;
 	} else if (strcmp(m.method, "CANCEL") == 0) {
-		reply(fd, src, sl, &m, 200, totag, NULL, NULL);
+		reply(p, x, src, sl, &m, 200, totag, NULL, NULL);
 	} else {
-		reply(fd, src, sl, &m, 405, d->local_tag,
+		reply(p, x, src, sl, &m, 405, d->local_tag,
 		    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, NOTIFY\r\n", NULL);
 	}
 	umfax_sip_msg_release(&m);
@@ -615,8 +730,29 @@ umfax_siprefer_input(struct umfax_siprefer *p, int fd, const char *buf,
 		return;
 	if (umfax_sip_is_response(buf, len))
 		on_response(p, buf, len);
-	else
-		on_request(p, fd, buf, len, src, srclen);
+	else {
+		struct xp x = { fd, 0, -1, 0 };
+		on_request(p, &x, buf, len, src, srclen);
+	}
+}
+
+void
+umfax_siprefer_set_tcp(struct umfax_siprefer *p, umfax_siprefer_tcp_send_fn fn, void *arg)
+{
+	p->tcp_send = fn;
+	p->tcp_arg = arg;
+}
+
+void
+umfax_siprefer_input_tcp(struct umfax_siprefer *p, int conn, unsigned gen, const char *buf,
+    size_t len, const struct sockaddr *src, socklen_t srclen)
+{
+	if (umfax_sip_is_response(buf, len))
+		on_response(p, buf, len);
+	else {
+		struct xp x = { -1, 1, conn, gen };
+		on_request(p, &x, buf, len, src, srclen);
+	}
 }
 
 int
@@ -632,7 +768,7 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 			continue;
 		if (d->state == D_DONE) {
 			if (now >= d->deadline)
-				memset(d, 0, sizeof *d);
+				dlg_clear(d);
 			continue;
 		}
 		/* our 2xx to an INVITE, until its ACK */
@@ -663,14 +799,16 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 				}
 				continue;
 			}
-			if (!d->req_answered)
+			if (!d->req_answered && !d->x.tcp)     /* Timer E: UDP only */
 				send_to(d, d->req, d->qlen);
 			d->interval = d->interval * 2 > (uint32_t)p->cfg.t2_ms ? (uint32_t)p->cfg.t2_ms : d->interval * 2;
 			d->retx_at = now + d->interval;
 		}
 		if ((d->state == D_WAITFAX || d->state == D_NOTIFY) && d->deadline && now >= d->deadline) {
 			if (d->state == D_WAITFAX) {
-				umfax_log(LOG_INFO, NULL, d->callog, "event=no-fax wait=%ds", p->cfg.fax_wait_s);
+				umfax_log(LOG_INFO, NULL, d->callog,
+				    "event=no-fax wait=%ds rtp=%lu audio=%lu events=%lu", p->cfg.fax_wait_s,
+				    d->det.st.packets, d->det.st.audio, d->det.st.events);
 				send_bye(p, d, "no fax detected");
 			} else {
 				missed_call(p, d, "no NOTIFY with the transfer result");
@@ -684,4 +822,144 @@ umfax_siprefer_timers(struct umfax_siprefer *p)
 			next = d->deadline;
 	}
 	return next > now ? (int)(next - now) : 0;
+}
+
+/* ---- media: RTP from the gateways ------------------------------------- */
+
+int
+umfax_siprefer_media_open(struct umfax_siprefer *p, const struct sockaddr *sip_local,
+    socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	char a[80];
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof ss);
+	if (p->cfg.media_addr && p->cfg.media_addr[0]) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, p->cfg.media_addr, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			sl = sizeof *a4;
+		} else if (inet_pton(AF_INET6, p->cfg.media_addr, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			sl = sizeof *a6;
+		} else {
+			umfax_log(LOG_ERR, NULL, NULL, "config=bad setting=sipredirect_media_address "
+			    "error=\"not an IPv4 or IPv6 address\"");
+			return -1;
+		}
+		snprintf(p->media_host, sizeof p->media_host, "%s", p->cfg.media_addr);
+	} else if (sip_local && len <= sizeof ss &&
+	    (sip_local->sa_family == AF_INET || sip_local->sa_family == AF_INET6)) {
+		memcpy(&ss, sip_local, len);
+		sl = len;
+	} else {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		sl = sizeof(struct sockaddr_in);
+	}
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)p->cfg.media_port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)p->cfg.media_port);
+	umfax_sip_addr_str((struct sockaddr *)&ss, sl, a, sizeof a);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=socket media=%s error=\"%s\"", a, strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=bind media=%s/udp error=\"%s\"", a, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umfax_log(LOG_INFO, NULL, NULL, "event=listen media=%s transport=rtp", a);
+	p->mfd = fd;
+	return fd;
+}
+
+static int
+same_host(const struct sockaddr_storage *a, const struct sockaddr *b, int port_too)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && (!port_too || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0 &&
+		    (!port_too || x->sin6_port == y->sin6_port);
+	}
+	return 0;
+}
+
+static void
+fax_detected(struct umfax_siprefer *p, struct dlg *d, int how)
+{
+	umfax_log(LOG_INFO, NULL, d->callog, "event=fax-detected how=%s packets=%lu",
+	    umfax_faxdetect_name(how), d->det.st.packets);
+	det_stop(d);
+	d->fax = 1;
+	if (d->state == D_WAITFAX)
+		fax_arrived(p, d);
+	/* D_ANSWERED, D_REINVITED: the REFER follows the ACK */
+}
+
+void
+umfax_siprefer_media_input(struct umfax_siprefer *p, const uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen)
+{
+	struct dlg *d = NULL;
+	int i, r;
+
+	for (i = 0; i < p->nd && !d; i++)
+		if (p->d[i].det_on && p->d[i].rtp_plen && same_host(&p->d[i].rtp_peer, src, 1))
+			d = &p->d[i];
+	/* a gateway sending from another port than its SDP says (NAT, a
+	 * symmetric RTP port): the first call from that host still unmatched */
+	for (i = 0; i < p->nd && !d; i++)
+		if (p->d[i].det_on && !p->d[i].rtp_latched &&
+		    (p->d[i].rtp_plen ? same_host(&p->d[i].rtp_peer, src, 0) :
+		    umfax_dir_gateway(p->r->dir, src, srclen) != NULL)) {
+			d = &p->d[i];
+			if (srclen <= sizeof d->rtp_peer) {
+				memcpy(&d->rtp_peer, src, srclen);
+				d->rtp_plen = srclen;
+			}
+		}
+	if (!d) {
+		p->rtp_unmatched++;
+		return;
+	}
+	d->rtp_latched = 1;
+	r = umfax_faxdetect_packet(&d->det, buf, len);
+	if (r > 0 && d->fax == 0)
+		fax_detected(p, d, r);
+}
+
+void
+umfax_siprefer_media_read(struct umfax_siprefer *p)
+{
+	uint8_t buf[2048];
+	int i;
+
+	for (i = 0; i < 256 && p->mfd >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		ssize_t n = recvfrom(p->mfd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNREFUSED)
+				umfax_log(LOG_ERR, NULL, NULL, "event=recv media error=\"%s\"", strerror(errno));
+			return;
+		}
+		umfax_siprefer_media_input(p, buf, (size_t)n, (struct sockaddr *)&ss, sl);
+	}
 }

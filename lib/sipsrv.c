@@ -201,6 +201,7 @@ struct conn {
 	uint64_t last;
 	struct sockaddr_storage peer;
 	socklen_t plen;
+	unsigned gen;             /* tells a reused slot from the old connection */
 };
 
 struct srv {
@@ -211,6 +212,7 @@ struct srv {
 	int tcpl[UMFAX_SIPSRV_MAX_LISTEN + 1], ntcpl;
 	struct conn *conns;
 	int nconns, capconns, liveconns;
+	unsigned conn_gen;
 	/* transactions */
 	struct txn *tx;
 	int ntx, captx, freetx, livetx;
@@ -224,7 +226,7 @@ struct srv {
 };
 
 /* epoll tags: type in the top byte, index below */
-enum { T_SIG = 1, T_UDP, T_TCPL, T_CONN };
+enum { T_SIG = 1, T_UDP, T_TCPL, T_CONN, T_RTP };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
 static uint32_t
@@ -614,6 +616,7 @@ conn_add(struct srv *s, int fd, const struct sockaddr *peer, socklen_t plen)
 	s->conns[i].fd = fd;
 	s->conns[i].used = 1;
 	s->conns[i].last = now_ms();
+	s->conns[i].gen = ++s->conn_gen;
 	if (plen <= sizeof s->conns[i].peer) {
 		memcpy(&s->conns[i].peer, peer, plen);
 		s->conns[i].plen = plen;
@@ -779,7 +782,16 @@ conn_read(struct srv *s, int ci)
 			}
 			if (fl == 0)
 				break;
-			{
+			if (s->cfg->refer) {
+				/* the dialog layer answers through refer_send() */
+				char save = c->buf[fl];
+				c->buf[fl] = '\0';
+				umfax_siprefer_input_tcp(s->cfg->refer, ci, c->gen, c->buf, (size_t)fl,
+				    (struct sockaddr *)&c->peer, c->plen);
+				if (!c->used)
+					return;
+				c->buf[fl] = save;
+			} else {
 				char save = c->buf[fl];
 				int rl;
 				c->buf[fl] = '\0';
@@ -800,6 +812,19 @@ conn_read(struct srv *s, int ci)
 			return;
 		}
 	}
+}
+
+/* Refer mode's TCP sends: connection CI if it is still generation GEN. */
+static int
+refer_send(void *arg, int ci, unsigned gen, const char *b, size_t n)
+{
+	struct srv *s = arg;
+
+	if (ci < 0 || ci >= s->nconns || !s->conns[ci].used || s->conns[ci].gen != gen)
+		return -1;
+	s->conns[ci].last = now_ms();
+	conn_send(s, ci, b, n);
+	return s->conns[ci].used ? 0 : -1;
 }
 
 static void
@@ -964,6 +989,46 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 			}
 		}
 	}
+	if (cfg->refer)
+		umfax_siprefer_set_tcp(cfg->refer, refer_send, &s);
+	if (cfg->refer) {
+		/* the RTP socket, on the address of the first UDP listen
+		 * address (or fd 0's under inetd) */
+		struct sockaddr_storage ms;
+		socklen_t ml = 0;
+		int mfd;
+		memset(&ms, 0, sizeof ms);
+		if (cfg->inetd) {
+			ml = sizeof ms;
+			if (getsockname(0, (struct sockaddr *)&ms, &ml) != 0)
+				ml = 0;
+		} else {
+			for (i = 0; i < n && !ml; i++)
+				if (l[i].type == SOCK_DGRAM) {
+					memcpy(&ms, &l[i].ss, l[i].len);
+					ml = l[i].len;
+				}
+			if (!ml && n > 0) {
+				memcpy(&ms, &l[0].ss, l[0].len);
+				ml = l[0].len;
+			}
+		}
+		mfd = umfax_siprefer_media_open(cfg->refer, ml ? (struct sockaddr *)&ms : NULL, ml);
+		if (mfd >= 0 && add_fd(&s, mfd, T_RTP, 0) != 0) {
+			umfax_log(LOG_ERR, NULL, NULL, "event=start error=\"epoll: %s\"", strerror(errno));
+			rc = EX_OSERR;
+			goto out;
+		}
+		if (mfd < 0 && !cfg->inetd) {
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
+		/* under inetd (e.g. TCP nowait: one process per connection)
+		 * another process may hold the port: go on without RTP */
+		if (mfd < 0)
+			umfax_log(LOG_WARNING, NULL, NULL, "event=no-media detect=reinvite-only");
+	}
+	/* every socket is open: sipredirect drops root now */
 	if (cfg->bound && (rc = cfg->bound(cfg->bound_arg)) != EX_OK)
 		goto out;
 	s.last_activity = now_ms();
@@ -1005,6 +1070,8 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 				}
 			} else if (t == T_UDP) {
 				udp_read(&s, s.udp[x]);
+			} else if (t == T_RTP) {
+				umfax_siprefer_media_read(cfg->refer);
 			} else if (t == T_TCPL) {
 				tcp_accept(&s, s.tcpl[x]);
 			} else if (t == T_CONN && x < s.nconns && s.conns[x].used) {
@@ -1054,6 +1121,8 @@ out:
 	close(s.sfd);
 	close(s.ep);
 	r->txn_lookup = NULL;
+	if (cfg->refer)
+		umfax_siprefer_set_tcp(cfg->refer, NULL, NULL);
 	umfax_log(LOG_INFO, NULL, NULL,
 	    "event=stats invite=%lu redirect=%lu forbidden=%lu not_found=%lu denied=%lu bad=%lu",
 	    r->n_invite, r->n_302, r->n_403, r->n_404, r->n_deny, r->n_400);

@@ -38,8 +38,8 @@ struct umfax_sipsrv_cfg {
 	int idle_s;                       /* TCP idle close; inetd UDP exit */
 	int max_conns;
 	int inetd;                        /* serve fd 0 instead of listening */
-	/* Refer mode: UDP messages go to this dialog layer instead (TCP stays
-	 * redirect).  NULL in redirect mode. */
+	/* Refer mode: UDP and TCP messages go to this dialog layer instead,
+	 * and its RTP socket joins the loop.  NULL in redirect mode. */
 	struct umfax_siprefer *refer;
 	/* Called on SIGHUP (reload the directory). */
 	void (*reload)(void *arg);

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "exits.h"
 #include "job.h"
+#include "live.h"
 #include "log.h"
 #include "pcapsrc.h"
 #include "spool.h"
@@ -190,6 +191,8 @@ int main(int argc, char **argv)
 	const char *file = NULL;
 	int c, keep_empty_opt = 0;
 
+	if (t38recv_live_requested(argc, argv))
+		return t38recv_live_main(argc, argv);
 	umfax_stage_init("t38recv");
 	while ((c = getopt_long(argc, argv, UMFAX_COMMON_SHORTOPTS "r:", longopts, NULL)) != -1) {
 		if (umfax_opt_common(c, optarg, &o, usage))

@@ -2,7 +2,10 @@
  * parser and the whole answer path (directory decision, 302/4xx/6xx
  * formatting), the ACK transaction key, URI user extraction, TCP framing and
  * the listen address parser, and the refer-mode dialog layer (requests and
- * responses, SDP T.38 detection).  The first input byte picks the source address
+ * responses, SDP T.38 and G.711 fax profile detection, the telephone-event
+ * payload type), and the fax detector on RTP: the input as an RTP datagram
+ * to the dialogs' detectors and to a detector of its own (RTP header,
+ * telephone-event payload, G.711 decoding into spandsp's CNG detector).  The first input byte picks the source address
  * (a gateway or a stranger) so that both paths are reached. */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 
 #include "conf.h"
 #include "directory.h"
+#include "faxdetect.h"
 #include "log.h"
 #include "sipmsg.h"
 #include "sipredir.h"
@@ -40,6 +44,7 @@ static const char dirtext[] =
 static struct umfax_dir dir;
 static struct umfax_sipredir red;
 static struct umfax_siprefer *refer;
+static struct umfax_faxdetect det;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -65,10 +70,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		umfax_siprefer_cfg_init(&rc);
 		rc.max_dialogs = 8;
 		rc.spool = "/nonexistent/umfax-sip-fuzz";
+		rc.detect_always = 1;
 		refer = umfax_siprefer_new(&red, &rc);
 		if (!refer)
 			abort();
 	}
+	if (umfax_faxdetect_init(&det, 101) != 0)
+		abort();
 	return 0;
 }
 
@@ -100,7 +108,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)umfax_sip_fast_key(buf, size - 1, key, sizeof key);
 	(void)umfax_sip_sdp_is_t38(buf, size - 1);
 	umfax_siprefer_input(refer, -1, buf, size - 1, (struct sockaddr *)&sa, sizeof sa);
+	if (data[0] & 4)        /* as from a TCP connection (sends fail: no server) */
+		umfax_siprefer_input_tcp(refer, 0, 1, buf, size - 1, (struct sockaddr *)&sa, sizeof sa);
 	(void)umfax_siprefer_timers(refer);
+	(void)umfax_faxdetect_sdp_te_pt(buf, size - 1);
+	(void)umfax_faxdetect_sdp_g711_fax(buf, size - 1);
+	/* the same bytes as RTP, from the gateway's SDP port and another */
+	sa.sin_port = htons((data[0] & 2) ? 30000 : 30002);
+	umfax_siprefer_media_input(refer, data + 1, size - 1, (struct sockaddr *)&sa, sizeof sa);
+	if (umfax_faxdetect_packet(&det, data + 1, size - 1) > 0) {
+		umfax_faxdetect_release(&det);  /* start over for the next input */
+		if (umfax_faxdetect_init(&det, 101) != 0)
+			abort();
+	}
 	if (size < 600) {
 		(void)umfax_sip_uri_user(buf, user, sizeof user);
 		{
