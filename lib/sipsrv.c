@@ -1028,6 +1028,9 @@ umfax_sipsrv_run(struct umfax_sipredir *r, const struct umfax_sipsrv_listen *l,
 		if (mfd < 0)
 			umfax_log(LOG_WARNING, NULL, NULL, "event=no-media detect=reinvite-only");
 	}
+	/* every socket is open: sipredirect drops root now */
+	if (cfg->bound && (rc = cfg->bound(cfg->bound_arg)) != EX_OK)
+		goto out;
 	s.last_activity = now_ms();
 
 	while (!s.stop) {

@@ -44,6 +44,11 @@ struct umfax_sipsrv_cfg {
 	/* Called on SIGHUP (reload the directory). */
 	void (*reload)(void *arg);
 	void *reload_arg;
+	/* Called once, after the sockets are bound (or fd 0 is taken) and
+	 * before the first message is read: sipredirect drops root here.  A
+	 * non-zero return stops the server with that exit status. */
+	int (*bound)(void *arg);
+	void *bound_arg;
 };
 
 /* TCP framing: the length of the first complete SIP message in BUF (LEN

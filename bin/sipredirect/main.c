@@ -3,9 +3,12 @@
  * See sipredirect(8).  The work is in lib/sipredir.c (the answer to one
  * request) and lib/sipsrv.c (sockets, loop, transactions). */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "directory.h"
@@ -53,6 +56,37 @@ reload(void *arg)
 	else
 		umfax_log(LOG_INFO, NULL, NULL, "event=reload status=%s file=%s mailboxes=%zu",
 		    rc ? "loaded" : "unchanged", dir.path, dir.nmailboxes);
+}
+
+/* The sockets are bound: if root, become sipredirect_user for good. */
+static int
+drop_root(void *arg)
+{
+	const char *user = arg;
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return EX_OK;
+	if (user == NULL || *user == '\0') {
+		umfax_log(LOG_WARNING, NULL, NULL, "event=start warning=\"running as root; set sipredirect_user\"");
+		return EX_OK;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		umfax_log(LOG_ERR, NULL, NULL, "config=bad setting=sipredirect_user error=\"no such user: %s\"", user);
+		return EX_CONFIG;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=drop-root user=%s error=\"%s\"", user, strerror(errno));
+		return EX_OSERR;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		umfax_log(LOG_ERR, NULL, NULL, "event=drop-root user=%s error=\"root could be regained\"", user);
+		return EX_OSERR;
+	}
+	umfax_log(LOG_INFO, NULL, NULL, "event=drop-root user=%s uid=%lu gid=%lu", user,
+	    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid);
+	return EX_OK;
 }
 
 int
@@ -158,6 +192,8 @@ main(int argc, char **argv)
 		cfg.stateful = transactions;
 	cfg.inetd = inetd || (nl == 0 && umfax_sipsrv_fd0_is_socket());
 	cfg.reload = reload;
+	cfg.bound = drop_root;
+	cfg.bound_arg = (void *)umfax_conf_str("sipredirect_user");
 	if (!mode)
 		mode = umfax_conf_str("sipredirect_mode");
 	if (strcmp(mode, "refer") == 0) {
