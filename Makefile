@@ -48,7 +48,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 MANS     := $(sort $(wildcard man/man*/*.[1-8]))
 
-.PHONY: all deps demo check test unit e2e lint asan fuzz fuzz-check bench \
+.PHONY: all deps demo check test unit e2e lint asan fuzz fuzz-check bench valgrind \
         install uninstall clean tools
 
 all: $(PROG_BIN) $(TOOL_BIN)
@@ -92,7 +92,7 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_A)
 unit: $(UNIT_BIN)
 	@sh tests/run-unit $(UNIT_BIN)
 
-e2e: all
+e2e: all $(B)/bench/sipload $(B)/bench/t38live_bench
 	@B=$(B) sh tests/run-e2e
 
 lint:
@@ -101,6 +101,10 @@ lint:
 	@sh tests/check-manpages
 
 test: unit e2e lint
+
+# Every program of the e2e tests under valgrind (make valgrind; not in check).
+valgrind: all $(B)/bench/sipload
+	@B=$(B) sh tests/run-valgrind
 
 check: deps
 	$(MAKE) all
