@@ -341,7 +341,8 @@ body_text(struct umfax_mime *t, const struct fm_fax *f)
 {
 	char pages[64], date[64];
 
-	if (f->text != NULL)
+	/* The policy's text speaks of the fax it comes with: not in a notice. */
+	if (f->text != NULL && f->attach)
 		umfax_mime_printf(t, "%s\n\n", f->text);
 	if (!f->attach)
 		umfax_mime_printf(t, "%s\n\n", strcmp(f->partner_status, "5.0.0") == 0 ?
