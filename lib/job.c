@@ -263,6 +263,31 @@ umfax_job_new_id(char *buf, size_t n)
 	return buf;
 }
 
+#define TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
+
+time_t
+umfax_job_get_time(const struct umfax_job *job, const char *name)
+{
+	const char *s = umfax_job_get(job, name), *end;
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (end = strptime(s, TIME_FORMAT, &tm)) == NULL || *end != '\0')
+		return 0;
+	return timegm(&tm);
+}
+
+int
+umfax_job_set_time(struct umfax_job *job, const char *name, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, sizeof(buf), TIME_FORMAT, &tm) == 0)
+		return -1;
+	return umfax_job_set(job, name, buf);
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 struct src {

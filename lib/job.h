@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #define UMFAX_JOB_VERSION      "1"
 #define UMFAX_JOB_MAX_FIELDS   128        /* header lines per job */
@@ -63,6 +64,11 @@ char *umfax_job_clean(char *dst, size_t n, const char *src, size_t srclen);
 /* 1 if ID is usable as a Job-Id and a file name: 1..64 of [A-Za-z0-9._-],
  * not starting with '.'. */
 int umfax_job_id_valid(const char *id);
+
+/* Time fields ("Received-At: 2026-11-22T13:45:00Z", always UTC).  get
+ * returns 0 when the field is absent or not of that form; set returns 0/-1. */
+time_t umfax_job_get_time(const struct umfax_job *job, const char *name);
+int umfax_job_set_time(struct umfax_job *job, const char *name, time_t t);
 
 /* Make a new unique Job-Id: 20261122T134500Z.PID.COUNTER in BUF (size N). */
 char *umfax_job_new_id(char *buf, size_t n);

@@ -272,9 +272,8 @@ static void
 missed_call(struct umfax_siprefer *p, struct dlg *d, const char *why)
 {
 	struct umfax_job job;
-	char err[512], id[UMFAX_JOB_ID_MAX + 1], stamp[32];
+	char err[512], id[UMFAX_JOB_ID_MAX + 1];
 	time_t t = time(NULL);
-	struct tm tm;
 
 	if (d->outcome_logged)
 		return;
@@ -288,8 +287,6 @@ missed_call(struct umfax_siprefer *p, struct dlg *d, const char *why)
 	}
 	umfax_job_init(&job);
 	umfax_job_new_id(id, sizeof id);
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (umfax_job_set(&job, "Job-Id", id) != 0 ||
 	    umfax_job_set(&job, "Call-Id", d->call_id) != 0 ||
 	    (d->d.caller[0] && umfax_job_set(&job, "Caller", d->d.caller) != 0) ||
@@ -301,7 +298,7 @@ missed_call(struct umfax_siprefer *p, struct dlg *d, const char *why)
 	    umfax_job_set(&job, "Pages", "0") != 0 ||
 	    umfax_job_set(&job, "Status", "no-pages") != 0 ||
 	    umfax_job_set(&job, "Missed-Call", why) != 0 ||
-	    umfax_job_set(&job, "Received-At", stamp) != 0 ||
+	    umfax_job_set_time(&job, "Received-At", t) != 0 ||
 	    umfax_spool_commit(&p->spool, &job, UMFAX_RECEIVED, UMFAX_NONE, 0, err, sizeof err) != 0) {
 		umfax_log(LOG_ERR, NULL, d->callog, "event=missed-call error=\"could not write the job\"");
 	} else {

@@ -104,26 +104,6 @@ get_spool(const struct umfax_opts *o)
 	return state > 0 ? &sp : NULL;
 }
 
-static time_t
-parse_utc(const char *s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
-		return 0;
-	return timegm(&tm);
-}
-
-static void
-fmt_utc(char *buf, size_t n, time_t t)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Where the job goes after R, and with what fields and mtime.  Returns the
  * state; *MTIME is the next-attempt time for deferred/. */
 static int
@@ -132,7 +112,6 @@ route(const struct umfax_stage *st, struct umfax_job *job, struct umfax_result *
 	time_t now = time(NULL), first, next, wait;
 	long attempts;
 	const char *a;
-	char ts[32];
 
 	*mtime = 0;
 	if (r->code == EX_OK) {
@@ -147,11 +126,9 @@ route(const struct umfax_stage *st, struct umfax_job *job, struct umfax_result *
 		if (attempts < 1)
 			attempts = 1;
 		umfax_job_setf(job, "Attempts", "%ld", attempts);
-		if (umfax_job_get(job, "First-Failure") == NULL) {
-			fmt_utc(ts, sizeof(ts), now);
-			umfax_job_set(job, "First-Failure", ts);
-		}
-		first = parse_utc(umfax_job_get(job, "First-Failure"));
+		if (umfax_job_get(job, "First-Failure") == NULL)
+			umfax_job_set_time(job, "First-Failure", now);
+		first = umfax_job_get_time(job, "First-Failure");
 		if (first != 0 && now - first > umfax_conf_int("queue_lifetime")) {
 			umfax_job_set(job, "Failed-Stage", st->prog);
 			umfax_job_setf(job, "Failed-Reason", "queue lifetime exceeded after %ld attempts: %s",
@@ -164,8 +141,7 @@ route(const struct umfax_stage *st, struct umfax_job *job, struct umfax_result *
 		if (wait > umfax_conf_int("retry_max"))
 			wait = umfax_conf_int("retry_max");
 		next = r->retry_at > now ? r->retry_at : now + wait;
-		fmt_utc(ts, sizeof(ts), next);
-		umfax_job_set(job, "Next-Attempt", ts);
+		umfax_job_set_time(job, "Next-Attempt", next);
 		umfax_job_set(job, "Deferred-Stage", st->prog);
 		umfax_job_set(job, "Deferred-Reason", r->reason);
 		*mtime = next;

@@ -427,8 +427,7 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	struct umfax_faxinfo info;
 	struct umfax_faxsess_stats fst = { 0 };
 	struct umfax_job job;
-	char when[32], err[512], q[128], qr[128];
-	struct tm tm;
+	char err[512], q[128], qr[128];
 	int rc = EX_OK;
 
 	if (c->committed)
@@ -471,8 +470,7 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	if (c->kind == UMFAX_FAXSESS_UDPTL || c->kind == UMFAX_FAXSESS_TCP)
 		umfax_job_setf(&job, "T38-Version", "%d", c->t38_version);
 	set_if(&job, "Fax-Sender", c->peer_text);
-	if (gmtime_r(&c->start_wall, &tm) && strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		umfax_job_set(&job, "Received-At", when);
+	umfax_job_set_time(&job, "Received-At", c->start_wall);
 	if (info.pages > 0) {
 		unsigned char *body;
 		size_t len;

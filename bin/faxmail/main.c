@@ -54,17 +54,6 @@ msmtp_path(void)
 	return e != NULL && *e != '\0' ? e : umfax_conf_str("msmtp_path");
 }
 
-static time_t
-parse_utc(const char *s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
-		return 0;
-	return timegm(&tm);
-}
-
 static int
 send_message(const char *rcpt, const struct umfax_mime *m, struct umfax_submit_result *sr)
 {
@@ -118,9 +107,8 @@ process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	struct fm_fax f;
 	struct umfax_mime m;
 	struct umfax_submit_result sr;
-	char msgid[512], err[512], ts[32], q[600];
+	char msgid[512], err[512], q[600];
 	time_t now = time(NULL), first;
-	struct tm tm;
 
 	(void)arg;
 	if ((r->code = fm_fax_read(job, &f, err, sizeof(err))) != EX_OK) {
@@ -145,9 +133,7 @@ process(struct umfax_job *job, void *arg, struct umfax_result *r)
 		umfax_job_set(job, "Smtp-Reply", sr.reply);
 	umfax_job_set(job, "Mail-Format", f.plain ? "plain" : "partner");
 	if (sr.code == EX_OK) {
-		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		umfax_job_set(job, "Sent-At", ts);
+		umfax_job_set_time(job, "Sent-At", now);
 		umfax_job_set(job, "Message-Id", msgid);
 		umfax_log(LOG_INFO, f.id, umfax_job_get(job, "Call-Id"), "to=%s msgid=%s pages=%d status=%s format=%s reply=%s",
 		    f.rcpt, msgid, f.pages, f.partner_status, f.plain ? "plain" : "partner",
@@ -156,7 +142,7 @@ process(struct umfax_job *job, void *arg, struct umfax_result *r)
 	}
 	/* The stage files it in failed/ (permanent) or deferred/ (temporary,
 	 * until queue_lifetime): notice the administrator of the first. */
-	first = parse_utc(umfax_job_get(job, "First-Failure"));
+	first = umfax_job_get_time(job, "First-Failure");
 	if (umfax_exit_permanent(sr.code) ||
 	    (first != 0 && now - first > umfax_conf_int("queue_lifetime")))
 		notice(job, &f, sr.reason);

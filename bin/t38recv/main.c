@@ -98,7 +98,6 @@ static int one_fax(void *arg, const struct umfax_replay_fax *fx)
 	struct ctx *x = arg;
 	struct umfax_job job;
 	const struct umfax_faxinfo *in = &fx->info;
-	char when[32];
 
 	umfax_job_init(&job);
 	set_if(&job, "Call-Id", fx->call_id);
@@ -128,10 +127,7 @@ static int one_fax(void *arg, const struct umfax_replay_fax *fx)
 		umfax_job_setf(&job, "T38-Version", "%d", fx->t38_version);
 	set_if(&job, "Fax-Sender", fx->sender);
 	set_if(&job, "Fax-Receiver", fx->receiver);
-	time_t t = (time_t) fx->start;
-	struct tm tm;
-	if (gmtime_r(&t, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		umfax_job_set(&job, "Received-At", when);
+	umfax_job_set_time(&job, "Received-At", (time_t) fx->start);
 
 	if (fx->tiff_path) {
 		unsigned char *body;

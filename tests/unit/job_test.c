@@ -179,9 +179,30 @@ test_limits(void)
 	umfax_job_release(&j);
 }
 
+static void
+test_times(void)
+{
+	static const struct { const char *in; long want; } t[] = {
+		{ "2026-11-22T13:45:00Z", 1795355100L }, { "1970-01-01T00:00:00Z", 0 },
+		{ "2026-11-22 13:45:00", 0 }, { "2026-11-22T13:45:00Zjunk", 0 }, { "", 0 },
+	};
+	struct umfax_job j;
+
+	umfax_job_init(&j);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		umfax_job_set(&j, "When", t[i].in);
+		T_CHECK((long)umfax_job_get_time(&j, "When") == t[i].want, "time \"%s\"", t[i].in);
+	}
+	T_CHECK(umfax_job_get_time(&j, "Absent") == 0, "absent time is 0");
+	T_CHECK(umfax_job_set_time(&j, "Sent-At", 1795355100L) == 0, "set time");
+	T_STREQ(umfax_job_get(&j, "Sent-At"), "2026-11-22T13:45:00Z", "formatted in UTC");
+	umfax_job_release(&j);
+}
+
 int
 main(void)
 {
+	test_times();
 	test_streams();
 	test_long_line();
 	test_clean();
