@@ -49,7 +49,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 MANS     := $(sort $(wildcard man/man*/*.[1-8]))
 
 .PHONY: all deps demo check test unit e2e lint asan fuzz fuzz-check bench valgrind \
-        install uninstall clean tools
+        install uninstall clean tools test-progs
 
 all: $(PROG_BIN) $(TOOL_BIN)
 
@@ -106,15 +106,20 @@ test: unit e2e lint
 valgrind: all $(B)/bench/sipload
 	@B=$(B) sh tests/run-valgrind
 
+# Builds run two at a time (this is a 2-core machine); tests one at a time.
 check: deps
-	$(MAKE) all
+	$(MAKE) -j2 all test-progs
 	$(MAKE) test
 	$(MAKE) asan
 	$(MAKE) fuzz-check
 
+ASAN_VARS = B=build-asan OPT=-O1 WERROR= SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan:
-	$(MAKE) B=build-asan OPT=-O1 WERROR= SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		all unit e2e
+	$(MAKE) -j2 $(ASAN_VARS) all test-progs
+	$(MAKE) $(ASAN_VARS) unit e2e
+
+# The unit tests and the load tools the e2e tests drive, built, not run.
+test-progs: $(UNIT_BIN) $(B)/bench/sipload $(B)/bench/t38live_bench
 
 # ---- fuzzing (clang + libFuzzer) -----------------------------------------
 
@@ -134,7 +139,8 @@ fuzz: $(FUZZ_BIN)
 	@sh tests/run-fuzz $(FUZZTIME) $(FUZZ_BIN)
 
 # make check: each target for a short fixed time, then its regression corpus.
-fuzz-check: $(FUZZ_BIN)
+fuzz-check:
+	$(MAKE) -j2 $(FUZZ_BIN)
 	@sh tests/run-fuzz 10 $(FUZZ_BIN)
 
 # ---- demo and bench -------------------------------------------------------

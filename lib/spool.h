@@ -42,7 +42,8 @@ struct umfax_spool {
 };
 
 /* Open SPOOL at PATH (NULL: $UMFAX_SPOOL, else the default).  With CREATE,
- * make missing state directories (mode 0750) and trigger FIFOs (0620).
+ * make missing state directories (mode 0750) and trigger FIFOs (0620), less
+ * the umask: 0700 and 0600 under the programs' umask 077.
  * 0, or -1 with a one-line reason in ERR. */
 int umfax_spool_open(struct umfax_spool *sp, const char *path, int create,
     char *err, size_t errlen);
