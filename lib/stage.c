@@ -41,6 +41,22 @@ umfax_opt_common(int c, const char *arg, struct umfax_opts *o, const char *usage
 	}
 }
 
+long
+umfax_opt_number(const char *arg, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s: not a number from %ld to %ld: %s\n",
+		    umfax_log_prog(), what, lo, hi, arg);
+		exit(EX_USAGE);
+	}
+	return v;
+}
+
 void
 umfax_stage_init(const char *prog)
 {

@@ -46,6 +46,10 @@ struct umfax_opts {
  * 'h' and 'V' print USAGE or the version and exit 0. */
 int umfax_opt_common(int c, const char *arg, struct umfax_opts *o, const char *usage);
 
+/* An option's whole-number argument from LO to HI, or a one-line usage
+ * error naming WHAT and exit 64. */
+long umfax_opt_number(const char *arg, long lo, long hi, const char *what);
+
 /* Start-up in the Postfix order: umask 077, fds 0-2 open, log, then (after
  * options) config.  Call umfax_stage_init first thing in main(). */
 void umfax_stage_init(const char *prog);

@@ -45,18 +45,6 @@ int t38recv_live_requested(int argc, char **argv)
 	return 0;
 }
 
-static long number(const char *s, long lo, long hi, const char *what)
-{
-	char *e;
-	errno = 0;
-	long v = strtol(s, &e, 10);
-	if (errno || e == s || *e || v < lo || v > hi) {
-		fprintf(stderr, "t38recv: %s: not a number from %ld to %ld: %s\n", what, lo, hi, s);
-		exit(EX_USAGE);
-	}
-	return v;
-}
-
 int t38recv_live_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -80,10 +68,10 @@ int t38recv_live_main(int argc, char **argv)
 		switch (c) {
 		case OPT_LIVE: break;
 		case 'l': cfg.listen = optarg; break;
-		case OPT_TCP_PORT: cfg.tcp_port = (int) number(optarg, 0, 65535, "--tcp-port"); break;
+		case OPT_TCP_PORT: cfg.tcp_port = (int) umfax_opt_number(optarg, 0, 65535, "--tcp-port"); break;
 		case OPT_INETD: cfg.inetd = 1; break;
-		case OPT_MAX_CALLS: cfg.max_calls = (int) number(optarg, 1, 1000000, "--max-calls"); break;
-		case OPT_MAX_SECONDS: cfg.max_seconds = (int) number(optarg, 1, 31536000, "--max-seconds"); break;
+		case OPT_MAX_CALLS: cfg.max_calls = (int) umfax_opt_number(optarg, 1, 1000000, "--max-calls"); break;
+		case OPT_MAX_SECONDS: cfg.max_seconds = (int) umfax_opt_number(optarg, 1, 31536000, "--max-seconds"); break;
 		default:
 			fputs(usage, stderr);
 			return EX_USAGE;

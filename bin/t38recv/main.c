@@ -159,18 +159,6 @@ static void frame_log(void *arg, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-static long number(const char *s, long lo, long hi, const char *what)
-{
-	char *e;
-	errno = 0;
-	long v = strtol(s, &e, 10);
-	if (errno || e == s || *e || v < lo || v > hi) {
-		fprintf(stderr, "t38recv: %s: not a number from %ld to %ld: %s\n", what, lo, hi, s);
-		exit(EX_USAGE);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -205,10 +193,10 @@ int main(int argc, char **argv)
 			ro.host = optarg;
 			break;
 		}
-		case OPT_PORT: ro.port = (int) number(optarg, 1, 65535, "--port"); break;
+		case OPT_PORT: ro.port = (int) umfax_opt_number(optarg, 1, 65535, "--port"); break;
 		case OPT_CALLID: ro.call_id = optarg; break;
 		case OPT_KEEP_EMPTY: keep_empty_opt = 1; break;
-		case OPT_T38_VERSION: ro.t38_version = (int) number(optarg, 0, 3, "--t38-version"); break;
+		case OPT_T38_VERSION: ro.t38_version = (int) umfax_opt_number(optarg, 0, 3, "--t38-version"); break;
 		default:
 			fputs(usage, stderr);
 			return EX_USAGE;
