@@ -30,4 +30,13 @@ struct umfax_faxinfo {
 	int t30_code;             /* T30_ERR_* */
 };
 
+#include <stdint.h>
+
+/* What a DCS frame (T.30 FCF 0x83, the octets as received: address,
+ * control, FCF, then the FIF) says: the fast modem and its bit rate in
+ * *RATE ("V.17", "V.29", "V.27ter"; "" for a short frame, "?" for a code
+ * it does not name), and the compression ("MH", "MR", "MMR"). */
+const char *umfax_dcs_modem(const uint8_t *dcs, int len, int *rate);
+const char *umfax_dcs_compression(const uint8_t *dcs, int len);
+
 #endif

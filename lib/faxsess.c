@@ -7,6 +7,7 @@
 #include <time.h>
 #include <spandsp.h>
 
+#include "faxinfo.h"
 #include "faxsess.h"
 #include "job.h"
 #include "log.h"
@@ -302,24 +303,6 @@ static void g711_tx_tick(struct umfax_faxsess *s)
 
 /* ---- T.30 handlers ---- */
 
-static const char *dcs_modem(const uint8_t *dcs, int len, int *rate)
-{
-	*rate = 0;
-	if (len < 5)
-		return "";
-	switch (dcs[4] & 0x3c) {
-	case 0x20: *rate = 14400; return "V.17";
-	case 0x28: *rate = 12000; return "V.17";
-	case 0x24: *rate = 9600; return "V.17";
-	case 0x2c: *rate = 7200; return "V.17";
-	case 0x04: *rate = 9600; return "V.29";
-	case 0x0c: *rate = 7200; return "V.29";
-	case 0x08: *rate = 4800; return "V.27ter";
-	case 0x00: *rate = 2400; return "V.27ter";
-	default: return "?";
-	}
-}
-
 static void frame_handler(t30_state_t *t, void *user, int direction, const uint8_t msg[], int len)
 {
 	struct umfax_faxsess *s = user;
@@ -328,7 +311,7 @@ static void frame_handler(t30_state_t *t, void *user, int direction, const uint8
 		return;
 	int fcf = msg[2] & 0xfe;
 	if (fcf == T30_DCS) {
-		snprintf(s->modem, sizeof s->modem, "%s", dcs_modem(msg, len, &s->bit_rate));
+		snprintf(s->modem, sizeof s->modem, "%s", umfax_dcs_modem(msg, len, &s->bit_rate));
 		s->ecm = len > 6 && (msg[6] & 0x04) ? 1 : 0;
 		snprintf(s->compression, sizeof s->compression, "%s",
 		    len > 6 && (msg[5] & 0x80) && (msg[6] & 0x40) ? "MMR" : len > 4 && (msg[4] & 0x80) ? "MR" : "MH");

@@ -10,6 +10,7 @@
 #define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
 #include <spandsp.h>
 
+#include "faxinfo.h"
 #include "job.h"
 #include "log.h"
 #include "t38dec.h"
@@ -70,33 +71,6 @@ static void phase_e(t30_state_t *s, void *user, int code)
 	d->t_end = d->now;
 }
 
-static const char *dcs_modem(const uint8_t *dcs, int len, int *rate)
-{
-	*rate = 0;
-	if (len < 5)
-		return "";
-	switch (dcs[4] & 0x3c) {
-	case 0x20: *rate = 14400; return "V.17";
-	case 0x28: *rate = 12000; return "V.17";
-	case 0x24: *rate = 9600; return "V.17";
-	case 0x2c: *rate = 7200; return "V.17";
-	case 0x04: *rate = 9600; return "V.29";
-	case 0x0c: *rate = 7200; return "V.29";
-	case 0x08: *rate = 4800; return "V.27ter";
-	case 0x00: *rate = 2400; return "V.27ter";
-	default: return "?";
-	}
-}
-
-static const char *dcs_compression(const uint8_t *dcs, int len)
-{
-	if (len > 6 && (dcs[5] & 0x80) && (dcs[6] & 0x40))
-		return "MMR";
-	if (len > 4 && (dcs[4] & 0x80))
-		return "MR";
-	return "MH";
-}
-
 static int dcs_ecm(const uint8_t *dcs, int len)
 {
 	return len > 6 && (dcs[5] & 0x80) && (dcs[6] & 0x04);
@@ -131,7 +105,7 @@ char *umfax_t38dec_describe(char *dst, size_t n, const uint8_t *msg, int len)
 	}
 	if (fx == T30_DCS) {
 		int rate;
-		const char *m = dcs_modem(msg, len, &rate);
+		const char *m = umfax_dcs_modem(msg, len, &rate);
 		const char *res = "standard 204x98";
 		if (len > 8 && (msg[5] & 0x80) && (msg[6] & 0x80) && (msg[7] & 0x80) && (msg[8] & 0x01))
 			res = "superfine 204x391";
@@ -139,7 +113,7 @@ char *umfax_t38dec_describe(char *dst, size_t n, const uint8_t *msg, int len)
 			res = "fine 204x196";
 		int w = len > 5 ? msg[5] & 0x03 : 0;
 		snprintf(dst, n, "%s: sender chooses %s %d bit/s, %s, width %s, %s, %s", name, m, rate,
-		    res, w == 1 ? "2048" : w == 2 ? "2432" : "1728", dcs_compression(msg, len),
+		    res, w == 1 ? "2048" : w == 2 ? "2432" : "1728", umfax_dcs_compression(msg, len),
 		    dcs_ecm(msg, len) ? "ECM" : "no ECM");
 		return dst;
 	}
@@ -224,7 +198,7 @@ static void frame_handler(t30_state_t *s, void *user, int direction, const uint8
 		d->frame_fn(d->frame_arg, d->now - d->t0, direction ? 1 : 0, line);
 		if (direction == 0 && fx == T30_CFR) {
 			int rate;
-			const char *m = dcs_modem(d->dcs, d->dcs_len, &rate);
+			const char *m = umfax_dcs_modem(d->dcs, d->dcs_len, &rate);
 			snprintf(line, sizeof(line), "phase C  page data follows (%s %d bit/s%s)", m, rate,
 			    dcs_ecm(d->dcs, d->dcs_len) ? ", ECM blocks" : "");
 			d->frame_fn(d->frame_arg, d->now - d->t0, 1, line);
@@ -407,12 +381,12 @@ int umfax_t38dec_finish(struct umfax_t38dec *d, struct umfax_faxinfo *info)
 	t30_stats_t st;
 	t30_get_transfer_statistics(d->t30, &st);
 	int rate;
-	const char *m = dcs_modem(d->dcs, d->dcs_len, &rate);
+	const char *m = umfax_dcs_modem(d->dcs, d->dcs_len, &rate);
 	snprintf(info->modem, sizeof(info->modem), "%s", m);
 	info->bit_rate = rate ? rate : st.bit_rate;
 	info->ecm = d->dcs_len ? dcs_ecm(d->dcs, d->dcs_len) : st.error_correcting_mode != 0;
 	snprintf(info->compression, sizeof(info->compression), "%s",
-	    d->dcs_len ? dcs_compression(d->dcs, d->dcs_len) : "");
+	    d->dcs_len ? umfax_dcs_compression(d->dcs, d->dcs_len) : "");
 	const char *tsi = t30_get_rx_ident(d->t30);
 	if (tsi)
 		umfax_job_clean(info->remote_ident, sizeof(info->remote_ident), tsi, strlen(tsi));
