@@ -47,6 +47,7 @@ struct umfax_faxsess {
 	uint8_t hist[MAX_RED][UMFAX_UDPTL_MAX_IFP];
 	size_t hist_len[MAX_RED];
 	int nhist;
+	struct umfax_udptl_tx *ftx;         /* FEC instead of redundancy */
 	struct umfax_udptl_rx urx;
 	int urx_ok;
 	/* TCP */
@@ -111,6 +112,23 @@ static void send_udptl(struct umfax_faxsess *s, const uint8_t *buf, size_t len, 
 	p.seq = s->tx_seq++;
 	p.ifp = buf;
 	p.ifp_len = len;
+	if (s->ftx) {
+		/* FEC: fewer entries while the datagram is too big */
+		int e = s->ftx->entries;
+		for (;;) {
+			umfax_udptl_tx_fec(s->ftx, &p, e);
+			n = umfax_udptl_encode(pkt, sizeof pkt, &p);
+			if (n > 0 && (s->c.max_datagram <= 0 || n <= s->c.max_datagram || p.fec_n == 0))
+				break;
+			if (p.fec_n == 0)
+				break;
+			e = p.fec_n - 1;
+		}
+		umfax_udptl_tx_add(s->ftx, buf, len);
+		if (n <= 0)
+			return;
+		goto send;
+	}
 	nsec = s->nhist < s->c.redundancy ? s->nhist : s->c.redundancy;
 	for (;;) {
 		p.nsec = nsec;
@@ -132,6 +150,7 @@ static void send_udptl(struct umfax_faxsess *s, const uint8_t *buf, size_t len, 
 	s->hist_len[0] = len;
 	if (s->nhist < MAX_RED)
 		s->nhist++;
+send:
 	if (count < 1)
 		count = 1;
 	if (count > 5)
@@ -441,6 +460,11 @@ struct umfax_faxsess *umfax_faxsess_new(const struct umfax_faxsess_conf *c,
 			if (umfax_udptl_rx_init(&s->urx, c->hold > 0 ? c->hold : 3, udptl_deliver, s) < 0)
 				goto nomem;
 			s->urx_ok = 1;
+			if (c->fec_entries > 0 && umfax_faxsess_set_fec(s, c->fec_span, c->fec_entries) < 0) {
+				snprintf(err, errlen, "UDPTL FEC span %d entries %d not possible", c->fec_span, c->fec_entries);
+				umfax_faxsess_free(s);
+				return NULL;
+			}
 		}
 		if (c->max_datagram > 0)
 			t38_set_max_datagram_size(s->core, c->max_datagram);
@@ -478,6 +502,31 @@ void umfax_faxsess_set_log(struct umfax_faxsess *s, umfax_faxsess_log_fn *fn, vo
 {
 	s->logfn = fn;
 	s->logarg = arg;
+}
+
+int umfax_faxsess_set_fec(struct umfax_faxsess *s, int span, int entries)
+{
+	struct umfax_udptl_tx *t;
+	if (s->c.kind != UMFAX_FAXSESS_UDPTL)
+		return -1;
+	if (entries <= 0) {
+		free(s->ftx);
+		s->ftx = NULL;
+		return 0;
+	}
+	if (s->ftx && s->ftx->span == span && s->ftx->entries == entries)
+		return 0;
+	if (!(t = malloc(sizeof *t)))
+		return -1;
+	if (umfax_udptl_tx_init(t, span, entries) < 0) {
+		free(t);
+		return -1;
+	}
+	/* start counting at the next sequence number: no entry reaches back
+	 * before it, as at the start of a stream */
+	free(s->ftx);
+	s->ftx = t;
+	return 0;
 }
 
 int umfax_faxsess_rx(struct umfax_faxsess *s, const uint8_t *buf, size_t len)
@@ -639,6 +688,7 @@ void umfax_faxsess_free(struct umfax_faxsess *s)
 	}
 	if (s->urx_ok)
 		umfax_udptl_rx_release(&s->urx);
+	free(s->ftx);
 	free(s->sbuf);
 	free(s->tiff);
 	free(s);

@@ -43,6 +43,8 @@
 #define SIPBUF        65536
 #define BYE_WAIT_MS   2000        /* after T.30 ends, wait this long for the far end's BYE */
 #define TCP_IDLE_MS   60000
+#define MIN_SE        90          /* RFC 4028: the smallest Session-Expires we take */
+#define MIN_SE_TEXT   "90"
 #define MAX_ALLOW     32
 #define MAX_CONNS     1024        /* SIP TCP connections at once */
 
@@ -780,6 +782,13 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		c->mpeer = peer;
 		c->mplen = pl;
 	}
+	/* UDPTL error recovery we send: FEC when offered, redundancy otherwise */
+	int fec = kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC;
+	if (kind == UMFAX_FAXSESS_UDPTL && umfax_faxsess_set_fec(c->fs,
+	    (int) umfax_conf_int("t38live_fec_span"), fec ? (int) umfax_conf_int("t38live_fec_entries") : 0) < 0) {
+		snprintf(why, wn, "cannot set up UDPTL FEC");
+		return 500;
+	}
 	/* the answer */
 	const char *fam = c->local.ss_family == AF_INET6 ? "IP6" : "IP4";
 	o += snprintf(ans + o, an - (size_t) o, "v=0\r\no=umfax %lu %lu IN %s %s\r\ns=umfax\r\nc=IN %s %s\r\nt=0 0\r\n",
@@ -808,7 +817,7 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		    c->t38_version, umfax_conf_str("t38live_fastest_modem"),
 		    c->rate_tcf == 1 ? "localTCF" : "transferredTCF", 1400);
 		if (kind == UMFAX_FAXSESS_UDPTL)
-			o += snprintf(ans + o, an - (size_t) o, "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
+			o += snprintf(ans + o, an - (size_t) o, "a=T38FaxUdpEC:%s\r\n", fec ? "t38UDPFEC" : "t38UDPRedundancy");
 	}
 	if (o >= (int) an) {
 		snprintf(why, wn, "SDP answer too long");
@@ -1018,13 +1027,26 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	}
 	local_addr_towards(s, &rt->peer, &c->local, sipfd);
 	ip_only(c->local_ip, sizeof c->local_ip, &c->local);
-	/* session timer (RFC 4028): we take what is asked, the caller refreshes */
+	/* session timer (RFC 4028): we take what is asked if it is at least
+	 * MIN_SE (422 with Min-SE otherwise), the caller refreshes */
 	{
 		const char *se = hdr_value(om, "session-expires", "x");
 		extra[0] = 0;
 		if (se) {
-			long v = strtol(se, NULL, 10);
-			if (v >= 90) {
+			char *e;
+			long v = strtol(se, &e, 10);
+			if (e == se || v < 1) {
+				/* not a delta-seconds: no session timer */
+			} else if (v < MIN_SE) {
+				respond(s, rt, m, 422, totag, "Min-SE: " MIN_SE_TEXT "\r\n", NULL, NULL, 0);
+				umfax_log(LOG_NOTICE, c->job_id, c->call_id,
+				    "result=refused code=422 peer=%s reason=\"Session-Expires %ld below Min-SE " MIN_SE_TEXT "\"",
+				    c->peer_text, v);
+				unlink(c->tiff);
+				c->committed = 1;
+				call_free(s, c);
+				return;
+			} else {
 				c->session_expires = v;
 				c->refresh_deadline = now_ms() + v * 1000L;
 				snprintf(extra, sizeof extra, "Session-Expires: %ld;refresher=uac\r\nRequire: timer\r\n", v);
@@ -1577,7 +1599,9 @@ static void on_tick(struct srv *s, uint64_t n)
 				end_call(s, c, "fax-done", 1);
 			else if (t >= c->deadline_ms)
 				end_call(s, c, "call-timeout", 1);
-			else if (c->session_expires && t >= c->refresh_deadline)
+			else if (c->session_expires && t >= c->refresh_deadline -
+			    (c->session_expires >= 96 ? 32000L : c->session_expires * 1000L / 3))
+				/* RFC 4028 section 10: BYE min(32 s, SE/3) before the session expires */
 				end_call(s, c, "session-expired", 1);
 			else if (c->sip && c->kind == UMFAX_FAXSESS_TCP && !c->tconn && t - c->start_ms > 30000)
 				end_call(s, c, "no-tcp-connection", 1);

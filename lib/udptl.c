@@ -123,13 +123,19 @@ long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p)
 			if (put_octets(buf, n, &pos, p->sec[i], p->sec_len[i]) < 0)
 				return -1;
 	} else {
-		if (p->fec_n < 0 || p->fec_n > UMFAX_UDPTL_MAX_SEC || p->fec_span < 0 || p->fec_span > 255)
+		if (p->fec_n < 0 || p->fec_n > UMFAX_UDPTL_MAX_SEC || p->fec_span < 0 || p->fec_span > 0xffff)
 			return -1;
-		if (pos + 3 > n)
+		if (pos + 4 > n)
 			return -1;
 		buf[pos++] = 0x80;
-		buf[pos++] = 1;
-		buf[pos++] = (uint8_t) p->fec_span;
+		/* fec-npackets: one octet as every implementation writes it, two when it must */
+		if (p->fec_span > 255) {
+			buf[pos++] = 2;
+			buf[pos++] = (uint8_t) (p->fec_span >> 8);
+		} else {
+			buf[pos++] = 1;
+		}
+		buf[pos++] = (uint8_t) (p->fec_span & 0xff);
 		if (put_len(buf, n, &pos, (size_t) p->fec_n) < 0)
 			return -1;
 		for (int i = 0; i < p->fec_n; i++)
@@ -137,6 +143,65 @@ long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p)
 				return -1;
 	}
 	return (long) pos;
+}
+
+/* ---- sender: FEC ---- */
+
+int umfax_udptl_tx_init(struct umfax_udptl_tx *t, int span, int entries)
+{
+	memset(t, 0, sizeof(*t));
+	if (span < 1 || span > 255 || entries < 1 || entries > UMFAX_UDPTL_MAX_SEC ||
+	    span * entries >= UMFAX_UDPTL_TX_RING)
+		return -1;
+	t->span = span;
+	t->entries = entries;
+	return 0;
+}
+
+void umfax_udptl_tx_fec(struct umfax_udptl_tx *t, struct umfax_udptl_pkt *p, int entries)
+{
+	int span = t->span;
+
+	p->fec = 1;
+	p->nsec = 0;
+	if (entries > t->entries)
+		entries = t->entries;
+	if (entries < 0)
+		entries = 0;
+	/* the first packets: only entries whose packets all exist */
+	if (t->n < (int64_t) span * entries)
+		entries = (int) (t->n / span);
+	p->fec_span = entries > 0 ? span : 0;
+	p->fec_n = entries;
+	for (int m = 0; m < entries; m++) {
+		uint8_t *x = t->par[m];
+		size_t hi = 0;
+		int64_t limit = t->n + m;
+		for (int64_t k = limit - (int64_t) span * entries; k < limit; k += entries) {
+			size_t l = t->len[k % UMFAX_UDPTL_TX_RING];
+			const uint8_t *b = t->ifp[k % UMFAX_UDPTL_TX_RING];
+			size_t j;
+			for (j = 0; j < l && j < hi; j++)
+				x[j] ^= b[j];
+			for (; j < l; j++)
+				x[j] = b[j];
+			if (l > hi)
+				hi = l;
+		}
+		p->fec_data[m] = x;
+		p->fec_len[m] = hi;
+	}
+}
+
+void umfax_udptl_tx_add(struct umfax_udptl_tx *t, const uint8_t *ifp, size_t len)
+{
+	size_t i = (size_t) (t->n % UMFAX_UDPTL_TX_RING);
+	if (len > UMFAX_UDPTL_MAX_IFP)
+		len = 0;                 /* never sent: counts as empty */
+	if (len)
+		memcpy(t->ifp[i], ifp, len);
+	t->len[i] = len;
+	t->n++;
 }
 
 /* ---- receiver ---- */

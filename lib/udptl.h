@@ -40,6 +40,33 @@ int umfax_udptl_parse(const uint8_t *buf, size_t len, struct umfax_udptl_pkt *p)
  * Returns its length, or -1 if it does not fit or P is not valid. */
 long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p);
 
+/* ---- sender: FEC parity (T.38 Annex, fec-info) ----
+ * Packet N's FEC entry m (m = 0..entries-1) is the XOR of the IFPs of the
+ * packets N+m-span*entries, N+m-span*entries+entries, ... N+m-entries
+ * (span of them, stride entries), as long as the longest of them; so every
+ * earlier packet is covered by one entry of each of the next span packets
+ * that carry a full set.  The first packets carry fewer entries (or none)
+ * so that no entry covers a packet before the first. */
+#define UMFAX_UDPTL_TX_RING 32      /* span * entries must stay below this */
+
+struct umfax_udptl_tx {
+	int span, entries;
+	int64_t n;                                   /* IFPs added so far */
+	size_t len[UMFAX_UDPTL_TX_RING];
+	uint8_t ifp[UMFAX_UDPTL_TX_RING][UMFAX_UDPTL_MAX_IFP];
+	uint8_t par[UMFAX_UDPTL_MAX_SEC][UMFAX_UDPTL_MAX_IFP];
+};
+
+/* SPAN 1..255 and ENTRIES 1..UMFAX_UDPTL_MAX_SEC, with span * entries below
+ * UMFAX_UDPTL_TX_RING.  0, or -1 when they are out of range. */
+int umfax_udptl_tx_init(struct umfax_udptl_tx *t, int span, int entries);
+/* Fill P's error recovery with FEC for the next packet (the one after the
+ * IFPs added so far): at most ENTRIES entries (fewer than configured makes
+ * a smaller datagram).  The parity points into T, valid until the next add. */
+void umfax_udptl_tx_fec(struct umfax_udptl_tx *t, struct umfax_udptl_pkt *p, int entries);
+/* The IFP of the next packet, as sent (call once per sequence number). */
+void umfax_udptl_tx_add(struct umfax_udptl_tx *t, const uint8_t *ifp, size_t len);
+
 /* One IFP in order.  LOST is 1 (IFP NULL) for a sequence number that could
  * not be recovered. */
 typedef void umfax_udptl_deliver_fn(void *arg, uint16_t seq, const uint8_t *ifp,

@@ -19,6 +19,7 @@ struct got {
 	uint16_t seq[400];
 	int lost[400];
 	int ok[400];
+	int nz;           /* the stream's IFPs never end in 0 (ifp_nz) */
 };
 
 static void deliver(void *arg, uint16_t seq, const uint8_t *ifp, size_t len, int lost)
@@ -30,6 +31,8 @@ static void deliver(void *arg, uint16_t seq, const uint8_t *ifp, size_t len, int
 	g->seq[g->n] = seq;
 	g->lost[g->n] = lost;
 	size_t wl = ifp_of(seq, want);
+	if (g->nz && want[wl - 1] == 0)
+		want[wl - 1] = 0x5a;
 	g->ok[g->n] = lost || (len == wl && !memcmp(ifp, want, len));
 	g->n++;
 }
@@ -186,6 +189,66 @@ int main(void)
 	umfax_udptl_rx_flush(&rx);
 	T_CHECK(all_ok(&g, 0, 79, &lost) && lost == 0, "fec: %d delivered, %d lost, %ld repaired", g.n, lost, rx.from_fec);
 	umfax_udptl_rx_release(&rx);
+
+	/* 6b. our FEC sender (span 3, 3 entries): the encoded entries are the
+	 * XOR of the right earlier IFPs, the first packets wind up, and the
+	 * receiver repairs one packet in 7 lost from them */
+	{
+		static struct umfax_udptl_tx tx;
+		T_CHECK(umfax_udptl_tx_init(&tx, 3, 11) < 0, "span*entries beyond the ring refused");
+		T_CHECK(umfax_udptl_tx_init(&tx, 0, 3) < 0, "span 0 refused");
+		T_CHECK(umfax_udptl_tx_init(&tx, 3, 3) == 0, "tx init");
+		memset(&g, 0, sizeof(g));
+		g.nz = 1;
+		umfax_udptl_rx_init(&rx, 2, deliver, &g);
+		int shape_ok = 1, parity_ok = 1, rt_ok = 1;
+		for (int s = 0; s < 300; s++) {
+			uint8_t ifp[64];
+			struct umfax_udptl_pkt pk, q;
+			memset(&pk, 0, sizeof(pk));
+			pk.seq = (uint16_t) s;
+			pk.ifp = ifp;
+			pk.ifp_len = ifp_of(s, ifp);
+			if (ifp[pk.ifp_len - 1] == 0)      /* see the note on trailing zeros in udptl.c */
+				ifp[pk.ifp_len - 1] = 0x5a;
+			umfax_udptl_tx_fec(&tx, &pk, 3);
+			int want = s < 9 ? s / 3 : 3;
+			if (pk.fec_n != want || (want && pk.fec_span != 3))
+				shape_ok = 0;
+			n = umfax_udptl_encode(buf, sizeof(buf), &pk);
+			if (n <= 0 || umfax_udptl_parse(buf, (size_t) n, &q) < 0 || !q.fec || q.fec_n != pk.fec_n ||
+			    q.fec_span != pk.fec_span || q.seq != s)
+				rt_ok = 0;
+			/* entry m: XOR of packets s+m-9, s+m-6, s+m-3 */
+			for (int m = 0; rt_ok && m < q.fec_n; m++) {
+				uint8_t x[64] = { 0 };
+				size_t hl = 0;
+				for (int k = s + m - 3 * q.fec_n; k < s + m; k += q.fec_n) {
+					uint8_t b[64];
+					size_t bl = ifp_of(k, b);
+					if (b[bl - 1] == 0)
+						b[bl - 1] = 0x5a;
+					for (size_t j = 0; j < bl; j++)
+						x[j] ^= b[j];
+					if (bl > hl)
+						hl = bl;
+				}
+				if (q.fec_len[m] != hl || memcmp(q.fec_data[m], x, hl))
+					parity_ok = 0;
+			}
+			umfax_udptl_tx_add(&tx, ifp, pk.ifp_len);
+			if (s % 7 == 3 && s < 280)
+				continue;                           /* lost */
+			umfax_udptl_rx_packet(&rx, buf, (size_t) n);
+		}
+		umfax_udptl_rx_flush(&rx);
+		T_CHECK(shape_ok, "FEC winds up: 0, 1, 2 entries, then 3");
+		T_CHECK(rt_ok, "FEC encode -> parse round trip");
+		T_CHECK(parity_ok, "FEC entries are the XOR of the covered IFPs");
+		T_CHECK(all_ok(&g, 0, 299, &lost) && lost == 0 && rx.from_fec == 40, "tx FEC -> rx: %d delivered, %d lost, %ld from FEC",
+		    g.n, lost, rx.from_fec);
+		umfax_udptl_rx_release(&rx);
+	}
 
 	/* 7. sequence numbers wrap at 65535 */
 	memset(&g, 0, sizeof(g));
