@@ -34,6 +34,7 @@
 #include "faxinfo.h"
 #include "faxsess.h"
 #include "sdp.h"
+#include "udptl.h"
 
 static int verbose;
 
@@ -47,6 +48,7 @@ struct st {
 	size_t held_len;
 	long sent, dropped, swapped;
 	int fec;                  /* sending with FEC */
+	long rx_fec;              /* received UDPTL packets that carry FEC entries */
 };
 
 static long now_ms(void)
@@ -481,6 +483,10 @@ int main(int argc, char **argv)
 		if (n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {
 			uint8_t buf[4096];
 			ssize_t r = recv(pf[1].fd, buf, sizeof buf, 0);
+			struct umfax_udptl_pkt up;
+			if (r > 0 && s.kind == UMFAX_FAXSESS_UDPTL && umfax_udptl_parse(buf, (size_t) r, &up) == 0 &&
+			    up.fec && up.fec_n > 0)
+				s.rx_fec++;
 			if (r > 0)
 				umfax_faxsess_rx(fs, buf, (size_t) r);
 			else if (s.kind == UMFAX_FAXSESS_TCP && r == 0)
@@ -623,9 +629,9 @@ int main(int argc, char **argv)
 		umfax_faxsess_finish(fs, &info);
 		umfax_faxsess_free(fs);
 		ok = info.status == UMFAX_FAX_COMPLETE && info.pages > 0;
-		printf("faxsend: transport=%s ec=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld bye=%s secs=%ld\n",
+		printf("faxsend: transport=%s ec=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld rx_fec=%ld bye=%s secs=%ld\n",
 		    umfax_faxsess_kind_name(s.kind), s.kind != UMFAX_FAXSESS_UDPTL ? "none" : s.fec ? "fec" : "redundancy",
-		    info.pages, info.t30_result, s.sent, s.dropped, s.swapped, server_bye ? "server" : "caller",
+		    info.pages, info.t30_result, s.sent, s.dropped, s.swapped, s.rx_fec, server_bye ? "server" : "caller",
 		    (now_ms() - start) / 1000);
 	}
 	if (s.tfd >= 0)
