@@ -460,6 +460,7 @@ struct umfax_faxsess *umfax_faxsess_new(const struct umfax_faxsess_conf *c,
 			if (umfax_udptl_rx_init(&s->urx, c->hold > 0 ? c->hold : 3, udptl_deliver, s) < 0)
 				goto nomem;
 			s->urx_ok = 1;
+			s->urx.t38_version = c->t38_version < 0 ? 0 : c->t38_version > 3 ? 3 : c->t38_version;
 			if (c->fec_entries > 0 && umfax_faxsess_set_fec(s, c->fec_span, c->fec_entries) < 0) {
 				snprintf(err, errlen, "UDPTL FEC span %d entries %d not possible", c->fec_span, c->fec_entries);
 				umfax_faxsess_free(s);

@@ -206,6 +206,108 @@ void umfax_udptl_tx_add(struct umfax_udptl_tx *t, const uint8_t *ifp, size_t len
 
 /* ---- receiver ---- */
 
+/* T.38 IFPPacket (ITU-T T.38 clause 7, PER as spandsp and the gateways
+ * write it): octet 0 has data-field-present (0x80), the type-of-msg choice
+ * (0x40) and the extension bit of its enumeration (0x20, then 2 octets);
+ * the data field is a count and per field a field-type octet (data present
+ * 0x80; version 0 has no extension bit and packs a field without data into
+ * a half octet; later versions have the extension bit 0x40, then 2 octets)
+ * and field-data as a 16-bit length-1 and the octets. */
+/* MODE 0: version 0 with half octets, 1: version 0 a whole octet per field
+ * type (as spandsp writes it), 2: versions 1..3. */
+static size_t walk_ifp(const uint8_t *b, size_t max, int mode)
+{
+	size_t pos, count;
+	int half = 0;
+
+	if (max == 0)
+		return 0;
+	pos = b[0] & 0x20 ? 2 : 1;
+	if (pos > max)
+		return 0;
+	if (b[0] & 0x80) {
+		if (!(b[0] & 0x40) || pos >= max)     /* an indicator has no data field */
+			return 0;
+		count = b[pos++];
+		if (count & 0x80) {
+			if ((count & 0xc0) != 0x80 || pos >= max)
+				return 0;
+			count = (count & 0x3f) << 8 | b[pos++];
+		}
+		if (count == 0)
+			return 0;
+		for (size_t i = 0; i < count; i++) {
+			int present;
+			if (pos >= max)
+				return 0;
+			if (mode == 0) {
+				if (half) {
+					present = b[pos] & 0x08;
+					pos++;
+					half = 0;
+				} else {
+					present = b[pos] & 0x80;
+					if (present)
+						pos++;
+					else
+						half = 1;
+				}
+			} else if (mode == 1) {
+				present = b[pos] & 0x80;
+				pos++;
+			} else {
+				present = b[pos] & 0x80;
+				pos += b[pos] & 0x40 ? 2 : 1;
+			}
+			if (present) {
+				if (half || pos + 2 > max)
+					return 0;
+				size_t fl = ((size_t) b[pos] << 8 | b[pos + 1]) + 1;
+				pos += 2;
+				if (fl > max - pos)
+					return 0;
+				pos += fl;
+			}
+		}
+		if (half)
+			pos++;
+		if (pos > max)
+			return 0;
+	}
+	for (size_t j = pos; j < max; j++)
+		if (b[j])
+			return 0;
+	return pos;
+}
+
+size_t umfax_udptl_ifp_len(const uint8_t *b, size_t max, int version)
+{
+	size_t l;
+	if (version > 0)
+		return walk_ifp(b, max, 2);
+	/* half octets first: read as whole octets, the zero padding after a
+	 * packed IFP would pass for one more field type */
+	if ((l = walk_ifp(b, max, 0)) != 0)
+		return l;
+	return walk_ifp(b, max, 1);
+}
+
+/* The length of an IFP rebuilt from parity into B (FL octets). */
+static size_t repaired_len(const struct umfax_udptl_rx *r, const uint8_t *b, size_t fl)
+{
+	size_t l;
+	if (r->t38_version >= 0)
+		l = umfax_udptl_ifp_len(b, fl, r->t38_version);
+	else if (!(l = umfax_udptl_ifp_len(b, fl, 1)))
+		l = umfax_udptl_ifp_len(b, fl, 0);
+	if (l)
+		return l;
+	/* not an IFP we can walk: the parity without its zero tail */
+	while (fl > 1 && b[fl - 1] == 0)
+		fl--;
+	return fl;
+}
+
 int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
     umfax_udptl_deliver_fn *deliver, void *arg)
 {
@@ -215,6 +317,7 @@ int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
 	if (hold > 64)
 		hold = 64;
 	r->hold = hold;
+	r->t38_version = -1;
 	r->deliver = deliver;
 	r->arg = arg;
 	r->ring = calloc(UMFAX_UDPTL_RING, sizeof(*r->ring));
@@ -289,7 +392,7 @@ static int fec_repair(struct umfax_udptl_rx *r)
 					missing++;
 					which = k;
 				}
-			if (missing != 1 || which < r->next)
+			if (missing != 1 || which < r->next || ls->fec_len[m] == 0)
 				continue;
 			struct umfax_udptl_slot *w = claim(r, which);
 			size_t fl = ls->fec_len[m];
@@ -301,10 +404,8 @@ static int fec_repair(struct umfax_udptl_rx *r)
 				for (size_t j = 0; j < fl && j < ks->len; j++)
 					w->ifp[j] ^= ks->ifp[j];
 			}
-			/* the parity is as long as the longest packet: drop the zero tail */
-			while (fl > 1 && w->ifp[fl - 1] == 0)
-				fl--;
-			w->len = fl;
+			/* the parity is as long as the longest packet it covers */
+			w->len = repaired_len(r, w->ifp, fl);
 			w->have = 1;
 			r->from_fec++;
 			fixed++;

@@ -91,6 +91,7 @@ struct umfax_udptl_rx {
 	int64_t next;             /* next extended seq to hand out */
 	int64_t high;             /* highest extended seq seen */
 	int hold;                 /* packets to wait for a missing one (reorder) */
+	int t38_version;          /* of the IFPs, for FEC repair; -1 (init) unknown */
 	struct umfax_udptl_slot *ring;   /* UMFAX_UDPTL_RING slots */
 	/* statistics */
 	long packets, bad, dups, late, from_red, from_fec, lost, restarts;
@@ -101,6 +102,14 @@ struct umfax_udptl_rx {
 int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
     umfax_udptl_deliver_fn *deliver, void *arg);
 void umfax_udptl_rx_release(struct umfax_udptl_rx *r);
+/* The length of the T.38 IFP at B, which may be followed by zeros up to MAX
+ * octets (an IFP rebuilt from FEC parity is as long as the longest packet it
+ * covers; the IFP itself does not say where it ends, its structure does):
+ * walked as T.38 VERSION encodes it (version 0 has field types without an
+ * extension bit, a whole octet each or, as its ASN.1 says, half an octet for
+ * a field without data; 1..3 have the extension bit).  0 when B holds no
+ * whole IFP followed only by zeros. */
+size_t umfax_udptl_ifp_len(const uint8_t *b, size_t max, int version);
 /* One datagram.  0, or -1 when it is not UDPTL (counted in bad, ignored). */
 int umfax_udptl_rx_packet(struct umfax_udptl_rx *r, const uint8_t *buf, size_t len);
 /* End of the stream: hand out everything still held. */
