@@ -918,6 +918,28 @@ static const char *hdr_value(osip_message_t *om, const char *name, const char *c
 	return NULL;
 }
 
+/* Whether the Supported headers (full or compact name) list option TAG. */
+static int supports(osip_message_t *om, const char *tag)
+{
+	static const char *const names[] = { "supported", "k" };
+	size_t tl = strlen(tag);
+	for (int n = 0; n < 2; n++)
+		for (int pos = 0; pos < 64; pos++) {
+			osip_header_t *h = NULL;
+			pos = osip_message_header_get_byname(om, names[n], pos, &h);
+			if (pos < 0 || !h)
+				break;
+			for (const char *p = h->hvalue; p && *p;) {
+				p += strspn(p, " \t,");
+				size_t l = strcspn(p, " \t,");
+				if (l == tl && strncasecmp(p, tag, tl) == 0)
+					return 1;
+				p += l;
+			}
+		}
+	return 0;
+}
+
 static int get_body(osip_message_t *om, const char **body, size_t *len)
 {
 	osip_body_t *b = NULL;
@@ -1027,8 +1049,10 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	}
 	local_addr_towards(s, &rt->peer, &c->local, sipfd);
 	ip_only(c->local_ip, sizeof c->local_ip, &c->local);
-	/* session timer (RFC 4028): we take what is asked if it is at least
-	 * MIN_SE (422 with Min-SE otherwise), the caller refreshes */
+	/* session timer (RFC 4028): when the caller supports it and does not ask
+	 * us to refresh, we take what is asked if it is at least MIN_SE (422
+	 * with Min-SE otherwise) and the caller refreshes; otherwise (we would
+	 * have to refresh) the 200 has no Session-Expires: no session timer */
 	{
 		const char *se = hdr_value(om, "session-expires", "x");
 		extra[0] = 0;
@@ -1037,6 +1061,9 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 			long v = strtol(se, &e, 10);
 			if (e == se || v < 1) {
 				/* not a delta-seconds: no session timer */
+			} else if (!supports(om, "timer") || strcasestr(e, "refresher=uas")) {
+				umfax_log(LOG_INFO, c->job_id, c->call_id, "event=no-session-timer reason=\"%s\"",
+				    supports(om, "timer") ? "refresher=uas asked" : "caller does not support timer");
 			} else if (v < MIN_SE) {
 				respond(s, rt, m, 422, totag, "Min-SE: " MIN_SE_TEXT "\r\n", NULL, NULL, 0);
 				umfax_log(LOG_NOTICE, c->job_id, c->call_id,
