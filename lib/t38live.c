@@ -33,7 +33,7 @@
 #include "job.h"
 #include "log.h"
 #include "sdp.h"
-#include "t38live_sip.h"
+#include "sipmsg.h"
 #include "spool.h"
 #include "t38live.h"
 
@@ -90,7 +90,7 @@ struct call {
 	size_t resp_len;
 	long rtx_at, rtx_iv, rtx_end;
 	/* dialog, for our BYE */
-	char remote_target[UMFAX_LSIP_MAX_URI];
+	char remote_target[UMFAX_SIP_MAX_URI];
 	char their_from[1024];    /* their From header value (our To) */
 	char their_to[1024];      /* their To header value (our From), with our tag */
 	unsigned long our_cseq;
@@ -352,11 +352,16 @@ static void sip_send(struct srv *s, const struct route *rt, const char *buf, siz
 }
 
 /* A response to M, with extra header lines and a body (SDP) or none. */
-static int respond(struct srv *s, const struct route *rt, const struct umfax_lsip *m,
+static int respond(struct srv *s, const struct route *rt, const struct umfax_sip_msg *m,
     int code, const char *totag, const char *extra, const char *body, char *keep, size_t keepn)
 {
-	char out[8192];
-	int n = umfax_lsip_response(out, sizeof out, m, code, totag, extra, body);
+	char out[8192], ex[2048];
+	if (body) {
+		if ((size_t) snprintf(ex, sizeof ex, "%sContent-Type: application/sdp\r\n", extra ? extra : "") >= sizeof ex)
+			return -1;
+		extra = ex;
+	}
+	int n = umfax_sip_response_body(out, sizeof out, m, code, NULL, totag, extra, body);
 	if (n < 0)
 		return -1;
 	sip_send(s, rt, out, (size_t) n);
@@ -922,7 +927,7 @@ static int get_body(osip_message_t *om, const char **body, size_t *len)
 	return -1;
 }
 
-static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip *m, int sipfd)
+static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_msg *m, int sipfd)
 {
 	osip_message_t *om = m->osip;
 	char totag[17], why[256], q[300], extra[512], ans[2048];
@@ -930,7 +935,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	size_t blen;
 	int code;
 
-	umfax_lsip_totag(m, s->salt, totag);
+	umfax_sip_totag(m, s->salt, totag);
 	if (!allowed(s, &rt->peer)) {
 		respond(s, rt, m, 403, totag, "Warning: 399 umfax \"caller address not allowed\"\r\n", NULL, NULL, 0);
 		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s reason=\"address not allowed\"",
@@ -1067,7 +1072,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	    c->called[0] ? c->called : "none", c->recipient);
 }
 
-static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_lsip *m)
+static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_sip_msg *m)
 {
 	char ans[2048], why[256], ex[600];
 	const char *body;
@@ -1201,7 +1206,7 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 {
 	osip_message_t *om = NULL;
 	struct call *c;
-	umfax_lsip_init();
+	umfax_sip_init();
 	if (osip_message_init(&om) != 0)
 		return;
 	if (osip_message_parse(om, buf, len) == 0 && om->call_id && om->call_id->number && om->cseq &&
@@ -1238,26 +1243,26 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 
 static void handle_sip(struct srv *s, const struct route *rt, const char *buf, size_t len, int sipfd)
 {
-	struct umfax_lsip m;
+	struct umfax_sip_msg m;
 	char err[256], q[300], pa[96];
 	int answerable = 0;
 	struct call *c;
 
-	if (umfax_lsip_is_response(buf, len)) {
+	if (umfax_sip_is_response(buf, len)) {
 		handle_response(s, buf, len);
 		return;
 	}
-	if (umfax_lsip_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
+	if (umfax_sip_msg_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
 		char totag[17];
 		umfax_log(LOG_NOTICE, NULL, m.call_id[0] ? m.call_id : NULL, "event=bad-request peer=%s error=%s",
 		    addr_text(pa, sizeof pa, &rt->peer), umfax_log_quote(q, sizeof q, err));
 		if (answerable && m.method && strcmp(m.method, "ACK") != 0) {
-			umfax_lsip_totag(&m, s->salt, totag);
+			umfax_sip_totag(&m, s->salt, totag);
 			char ex[400];
 			snprintf(ex, sizeof ex, "Warning: 399 umfax \"%s\"\r\n", err);
 			respond(s, rt, &m, 400, totag, ex, NULL, NULL, 0);
 		}
-		umfax_lsip_release(&m);
+		umfax_sip_msg_release(&m);
 		return;
 	}
 	c = find_call(s, m.call_id, m.from_tag);
@@ -1297,7 +1302,7 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		respond(s, rt, &m, c ? 200 : 481, c ? c->our_tag : NULL, NULL, NULL, NULL, 0);
 	} else if (strcmp(m.method, "OPTIONS") == 0) {
 		char totag[17];
-		umfax_lsip_totag(&m, s->salt, totag);
+		umfax_sip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 200, totag,
 		    "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\nAccept: application/sdp\r\nSupported: timer\r\n",
 		    NULL, NULL, 0);
@@ -1315,10 +1320,10 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		}
 	} else {
 		char totag[17];
-		umfax_lsip_totag(&m, s->salt, totag);
+		umfax_sip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 405, totag, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n", NULL, NULL, 0);
 	}
-	umfax_lsip_release(&m);
+	umfax_sip_msg_release(&m);
 }
 
 /* ---------------------------------------------------------------- sockets */
@@ -1668,7 +1673,8 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 		umfax_dir_release(&s.dir);
 		return EX_CONFIG;
 	}
-	umfax_lsip_init();
+	umfax_sip_init();
+	umfax_sip_set_server("umfax-t38recv");
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.ep < 0) {
 		rc = EX_OSERR;
