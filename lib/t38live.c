@@ -127,6 +127,19 @@ struct call {
 	time_t start_wall;
 	int committed;
 	long foreign;             /* media datagrams from other addresses, dropped */
+	const struct froute *ro;  /* the umfax.conf route the call took */
+};
+
+/* A [route NAME] of umfax.conf, resolved at start; the last one of srv's
+ * table holds the global settings and takes every call no route took. */
+struct froute {
+	const char *name;         /* "default" for the global settings */
+	char called[1100];        /* route_called ("" any) */
+	struct umfax_iprange source[MAX_ALLOW], allow[MAX_ALLOW];
+	int nsource, nallow;
+	int prefer_g711, reinvite, ecm, redundancy, t38_version;
+	char fastest[8];          /* t38live_fastest_modem, as written in SDP */
+	char ident[24];           /* local_ident (CSI) */
 };
 
 struct srv {
@@ -142,10 +155,9 @@ struct srv {
 	int stop;
 	int udpfd;
 	unsigned long long salt;
-	struct umfax_iprange allow[MAX_ALLOW];
-	int nallow;
+	struct froute *routes;    /* umfax.conf's routes, then the global settings */
+	int nroutes;
 	const struct umfax_t38live_cfg *cfg;
-	int prefer_g711;
 	int tcp_port;
 	char media_addr[INET6_ADDRSTRLEN];
 	int worst;
@@ -452,6 +464,8 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	set_if(&job, "Um-Context", c->context);
 	set_if(&job, "Remote-Ident", info.remote_ident);
 	umfax_job_set(&job, "Transport", c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none");
+	if (c->ro)
+		umfax_job_set(&job, "Route", c->ro->name);
 	umfax_job_setf(&job, "Pages", "%d", info.pages);
 	if (info.pages > 0) {
 		umfax_job_setf(&job, "Resolution", "%dx%d", info.x_res, info.y_res);
@@ -612,14 +626,14 @@ static int start_session(struct srv *s, struct call *c, char *err, size_t errlen
 	fc.kind = c->kind;
 	fc.calling = 0;
 	fc.tiff = c->tiff;
-	fc.local_ident = umfax_conf_str("local_ident");
-	fc.ecm = umfax_conf_bool("t38live_ecm");
-	fc.fastest = atoi(umfax_conf_str("t38live_fastest_modem"));
+	fc.local_ident = c->ro->ident;
+	fc.ecm = c->ro->ecm;
+	fc.fastest = atoi(c->ro->fastest);
 	fc.t38_version = c->t38_version;
 	fc.max_datagram = c->max_datagram;
 	fc.rate_tcf = c->rate_tcf;
 	fc.fill_bit_removal = 0;
-	fc.redundancy = (int) umfax_conf_int("t38live_redundancy");
+	fc.redundancy = c->ro->redundancy;
 	fc.hold = 4;
 	fc.ssrc = (uint32_t) random();
 	if (c->fs)
@@ -687,10 +701,10 @@ static int attr_value(const char *body, size_t len, const char *name, char *dst,
 }
 
 /* Pick the media of an offer.  Returns the index in SDP, -1 none acceptable. */
-static int choose_media(struct srv *s, const struct umfax_sdp *sdp)
+static int choose_media(struct srv *s, const struct froute *ro, const struct umfax_sdp *sdp)
 {
 	int i;
-	if (!s->prefer_g711) {
+	if (!ro->prefer_g711) {
 		for (i = 0; i < sdp->nmedia; i++)
 			if (sdp->m[i].kind == UMFAX_SDP_T38_UDPTL && sdp->m[i].port > 0)
 				return i;
@@ -719,9 +733,9 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		snprintf(why, wn, "no SDP offer");
 		return 488;
 	}
-	sel = choose_media(s, &sdp);
+	sel = choose_media(s, c->ro, &sdp);
 	if (sel < 0) {
-		snprintf(why, wn, "no acceptable media offered (%s)", s->prefer_g711 ? "G.711 only" : "T.38 or G.711");
+		snprintf(why, wn, "no acceptable media offered (%s)", c->ro->prefer_g711 ? "G.711 only" : "T.38 or G.711");
 		return 488;
 	}
 	const struct umfax_sdp_media *m = &sdp.m[sel];
@@ -738,7 +752,7 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		if (c->pt == 8)
 			kind = UMFAX_FAXSESS_ALAW;
 	} else {
-		int maxv = (int) umfax_conf_int("t38live_t38_version");
+		int maxv = c->ro->t38_version;
 		c->t38_version = m->t38_version < 0 ? 0 : m->t38_version > maxv ? maxv : m->t38_version;
 		c->max_datagram = m->t38_max_datagram;
 		c->rate_tcf = 2;
@@ -805,7 +819,7 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		o += snprintf(ans + o, an - (size_t) o,
 		    "a=T38FaxVersion:%d\r\na=T38MaxBitRate:%s\r\na=T38FaxRateManagement:%s\r\n"
 		    "a=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:%d\r\n",
-		    c->t38_version, umfax_conf_str("t38live_fastest_modem"),
+		    c->t38_version, c->ro->fastest,
 		    c->rate_tcf == 1 ? "localTCF" : "transferredTCF", 1400);
 		if (kind == UMFAX_FAXSESS_UDPTL)
 			o += snprintf(ans + o, an - (size_t) o, "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
@@ -828,15 +842,57 @@ static struct call *find_call(struct srv *s, const char *call_id, const char *fr
 	return NULL;
 }
 
-static int allowed(struct srv *s, const struct sockaddr_storage *peer)
+static int in_ranges(const struct umfax_iprange *r, int n, const struct sockaddr_storage *peer)
 {
 	int i;
-	if (s->nallow == 0)
+	if (n == 0)
 		return 1;
-	for (i = 0; i < s->nallow; i++)
-		if (umfax_iprange_match(&s->allow[i], (const struct sockaddr *) peer, ss_len(peer)))
+	for (i = 0; i < n; i++)
+		if (umfax_iprange_match(&r[i], (const struct sockaddr *) peer, ss_len(peer)))
 			return 1;
 	return 0;
+}
+
+/* CALLED against a route_called list: "*" any, "NUMBER*" a prefix, else the
+ * whole number.  An empty list matches any number, even none. */
+int umfax_t38live_called_match(const char *list, const char *called)
+{
+	const char *p = list;
+	size_t n;
+	if (!list[0])
+		return 1;
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n > 0 && called && called[0]) {
+			if (p[n - 1] == '*' ? strncmp(p, called, n - 1) == 0 :
+			    strlen(called) == n && strncmp(p, called, n) == 0)
+				return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* The first route whose called numbers and source addresses both fit; the
+ * global settings when none does.  CALLED is NULL for T.38 TCP sessions no
+ * SIP call announced: only routes without route_called take those. */
+static const struct froute *route_for(struct srv *s, const char *called, const struct sockaddr_storage *peer)
+{
+	int i;
+	for (i = 0; i < s->nroutes - 1; i++) {
+		const struct froute *ro = &s->routes[i];
+		if (called == NULL && ro->called[0])
+			continue;
+		if (umfax_t38live_called_match(ro->called, called) && in_ranges(ro->source, ro->nsource, peer))
+			return ro;
+	}
+	return &s->routes[s->nroutes - 1];
+}
+
+static int allowed(const struct froute *ro, const struct sockaddr_storage *peer)
+{
+	return in_ranges(ro->allow, ro->nallow, peer);
 }
 
 static struct call *call_new(struct srv *s, const struct sockaddr_storage *peer)
@@ -930,11 +986,19 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	size_t blen;
 	int code;
 
+	char called[128];
+	const struct froute *ro;
+
 	umfax_lsip_totag(m, s->salt, totag);
-	if (!allowed(s, &rt->peer)) {
+	{
+		const char *u = m->ruri_user[0] ? m->ruri_user : m->to_user;
+		umfax_job_clean(called, sizeof called, u, strlen(u));
+	}
+	ro = route_for(s, called, &rt->peer);
+	if (!allowed(ro, &rt->peer)) {
 		respond(s, rt, m, 403, totag, "Warning: 399 umfax \"caller address not allowed\"\r\n", NULL, NULL, 0);
-		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s reason=\"address not allowed\"",
-		    addr_text(q, sizeof q, &rt->peer));
+		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s called=%s route=%s reason=\"address not allowed\"",
+		    addr_text(q, sizeof q, &rt->peer), called[0] ? called : "none", ro->name);
 		return;
 	}
 	if (s->ncalls >= umfax_conf_int("t38live_max_calls")) {
@@ -949,6 +1013,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	}
 	c->sip = 1;
 	c->rt = *rt;
+	c->ro = ro;
 	snprintf(c->call_id, sizeof c->call_id, "%s", m->call_id);
 	snprintf(c->from_tag, sizeof c->from_tag, "%s", m->from_tag);
 	memcpy(c->our_tag, totag, sizeof totag);
@@ -958,11 +1023,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	/* who and for whom */
 	umfax_job_clean(c->caller, sizeof c->caller, m->from_user, strlen(m->from_user));
 	umfax_job_clean(c->caller_name, sizeof c->caller_name, m->from_name, strlen(m->from_name));
-	{
-		char u[256] = "";
-		snprintf(u, sizeof u, "%s", m->ruri_user[0] ? m->ruri_user : m->to_user);
-		umfax_job_clean(c->called, sizeof c->called, u, strlen(u));
-	}
+	snprintf(c->called, sizeof c->called, "%s", called);
 	rb = hdr_value(om, "referred-by", "b");
 	if (rb) {
 		char v[2048];
@@ -1062,9 +1123,9 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	c->rtx_iv = T1_MS;
 	c->rtx_at = now_ms() + T1_MS;
 	c->rtx_end = now_ms() + 64 * T1_MS;
-	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=answer peer=%s transport=%s caller=%s called=%s recipient=%s",
+	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=answer peer=%s transport=%s caller=%s called=%s recipient=%s route=%s",
 	    c->peer_text, umfax_faxsess_kind_name(c->kind), c->caller[0] ? c->caller : "none",
-	    c->called[0] ? c->called : "none", c->recipient);
+	    c->called[0] ? c->called : "none", c->recipient, ro->name);
 }
 
 static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_lsip *m)
@@ -1119,7 +1180,7 @@ static void send_reinvite(struct srv *s, struct call *c)
 	    "a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:1400\r\n"
 	    "a=T38FaxUdpEC:t38UDPRedundancy\r\n",
 	    (unsigned long) (c->start_ms & 0xffffff), c->sdp_version, fam, c->local_ip, fam, c->local_ip,
-	    c->media_port, umfax_conf_int("t38live_t38_version"), umfax_conf_str("t38live_fastest_modem"));
+	    c->media_port, (long) c->ro->t38_version, c->ro->fastest);
 	c->rv_cseq = ++c->our_cseq;
 	int n = snprintf(c->rv, sizeof c->rv,
 	    "INVITE %s SIP/2.0\r\n"
@@ -1276,7 +1337,7 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 	} else if (strcmp(m.method, "ACK") == 0) {
 		if (c && c->state == CS_ANSWERED) {
 			c->state = CS_CONFIRMED;
-			if (c->rv_state == 0 && !s->prefer_g711 && umfax_conf_bool("t38live_reinvite") &&
+			if (c->rv_state == 0 && !c->ro->prefer_g711 && c->ro->reinvite &&
 			    (c->kind == UMFAX_FAXSESS_ULAW || c->kind == UMFAX_FAXSESS_ALAW))
 				send_reinvite(s, c);
 		}
@@ -1451,11 +1512,13 @@ static struct call *tcp_session(struct srv *s, int fd, const struct sockaddr_sto
 	if (!c) {
 		if (!s->cfg->inetd && !umfax_conf_bool("t38live_tcp_unsignalled"))
 			return NULL;
-		if (!allowed(s, peer))
+		const struct froute *ro = route_for(s, NULL, peer);
+		if (!allowed(ro, peer))
 			return NULL;
 		c = call_new(s, peer);
 		if (!c)
 			return NULL;
+		c->ro = ro;
 		c->kind = UMFAX_FAXSESS_TCP;
 		c->t38_version = (int) umfax_conf_int("t38live_tcp_t38_version");
 		c->rate_tcf = 2;
@@ -1465,7 +1528,8 @@ static struct call *tcp_session(struct srv *s, int fd, const struct sockaddr_sto
 			call_free(s, c);
 			return NULL;
 		}
-		umfax_log(LOG_INFO, c->job_id, NULL, "event=answer peer=%s transport=t38-tcp signalled=no", c->peer_text);
+		umfax_log(LOG_INFO, c->job_id, NULL, "event=answer peer=%s transport=t38-tcp signalled=no route=%s",
+		    c->peer_text, ro->name);
 	}
 	c->tconn = calloc(1, sizeof *c->tconn);
 	if (!c->tconn)
@@ -1619,20 +1683,73 @@ static int drop_privileges(void)
 	return 0;
 }
 
-static int parse_allow(struct srv *s, char *err, size_t en)
+/* "[route NAME] " for errors about a route's settings, "" for global ones. */
+static const char *route_label(char *dst, size_t n, const char *rname)
 {
-	char buf[2048], *save = NULL, *tok;
-	snprintf(buf, sizeof buf, "%s", umfax_conf_str("t38live_allow"));
+	if (rname)
+		snprintf(dst, n, "[route %s] ", rname);
+	else
+		dst[0] = 0;
+	return dst;
+}
+
+static int parse_ranges(const char *what, const char *list, struct umfax_iprange *out, int *n,
+    const char *rname, char *err, size_t en)
+{
+	char buf[2048], *save = NULL, *tok, lb[96];
+	snprintf(buf, sizeof buf, "%s", list);
+	*n = 0;
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (s->nallow >= MAX_ALLOW) {
-			snprintf(err, en, "t38live_allow: more than %d entries", MAX_ALLOW);
+		if (*n >= MAX_ALLOW) {
+			snprintf(err, en, "%s%s: more than %d entries", route_label(lb, sizeof lb, rname), what, MAX_ALLOW);
 			return -1;
 		}
-		if (umfax_iprange_parse(tok, &s->allow[s->nallow]) < 0) {
-			snprintf(err, en, "t38live_allow: not an address, range or CIDR: %s", tok);
+		if (umfax_iprange_parse(tok, &out[*n]) < 0) {
+			snprintf(err, en, "%s%s: not an address, range or CIDR: %s", route_label(lb, sizeof lb, rname),
+			    what, tok);
 			return -1;
 		}
-		s->nallow++;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* umfax.conf's routes in file order, then the global settings. */
+static int load_routes(struct srv *s, char *err, size_t en)
+{
+	int nr = umfax_conf_nroutes(), i;
+	s->routes = calloc((size_t) nr + 1, sizeof *s->routes);
+	if (!s->routes) {
+		snprintf(err, en, "out of memory");
+		return -1;
+	}
+	s->nroutes = nr + 1;
+	for (i = 0; i <= nr; i++) {
+		struct froute *ro = &s->routes[i];
+		int r = i < nr ? i : -1;
+		const char *rname = r >= 0 ? umfax_conf_route_name(r) : NULL;
+		ro->name = rname ? rname : "default";
+		if (r >= 0) {
+			snprintf(ro->called, sizeof ro->called, "%s", umfax_conf_rstr(r, "route_called"));
+			if (parse_ranges("route_source", umfax_conf_rstr(r, "route_source"), ro->source, &ro->nsource,
+			    rname, err, en) < 0)
+				return -1;
+		}
+		if (parse_ranges("t38live_allow", umfax_conf_rstr(r, "t38live_allow"), ro->allow, &ro->nallow,
+		    rname, err, en) < 0)
+			return -1;
+		ro->prefer_g711 = strcmp(umfax_conf_rstr(r, "t38live_media"), "g711") == 0;
+		ro->reinvite = umfax_conf_rbool(r, "t38live_reinvite");
+		ro->ecm = umfax_conf_rbool(r, "t38live_ecm");
+		ro->redundancy = (int) umfax_conf_rint(r, "t38live_redundancy");
+		ro->t38_version = (int) umfax_conf_rint(r, "t38live_t38_version");
+		snprintf(ro->fastest, sizeof ro->fastest, "%s", umfax_conf_rstr(r, "t38live_fastest_modem"));
+		snprintf(ro->ident, sizeof ro->ident, "%s", umfax_conf_rstr(r, "local_ident"));
+		if (strlen(umfax_conf_rstr(r, "local_ident")) > 20) {
+			char lb[96];
+			snprintf(err, en, "%slocal_ident: longer than 20 characters", route_label(lb, sizeof lb, rname));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1652,7 +1769,6 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	umfax_dir_init(&s.dir);
 	s.cfg = cfg;
 	s.udpfd = -1;
-	s.prefer_g711 = strcmp(umfax_conf_str("t38live_media"), "g711") == 0;
 	s.tcp_port = cfg->tcp_port >= 0 ? cfg->tcp_port : (int) umfax_conf_int("t38live_tcp_port");
 	snprintf(s.media_addr, sizeof s.media_addr, "%s", umfax_conf_str("t38live_media_address"));
 	{
@@ -1663,8 +1779,9 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			fclose(fp);
 		srandom((unsigned) s.salt);
 	}
-	if (parse_allow(&s, err, sizeof err) < 0) {
-		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+	if (load_routes(&s, err, sizeof err) < 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "file=%s error=\"%s\"", umfax_conf_path() ? umfax_conf_path() : "(defaults)", err);
+		free(s.routes);
 		umfax_dir_release(&s.dir);
 		return EX_CONFIG;
 	}
@@ -1699,8 +1816,8 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			}
 			ep_add(&s, &ev_t38l, EPOLLIN);
 		}
-		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s",
-		    listen, s.tcp_port, s.prefer_g711 ? "g711" : "t38");
+		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s routes=%d",
+		    listen, s.tcp_port, s.routes[s.nroutes - 1].prefer_g711 ? "g711" : "t38", s.nroutes - 1);
 	}
 	if (drop_privileges() < 0) {
 		rc = EX_NOPERM;
@@ -1871,6 +1988,7 @@ out:
 	if (s.ep >= 0)
 		close(s.ep);
 	umfax_dir_release(&s.dir);
+	free(s.routes);
 	if (spool_ok)
 		umfax_spool_close(&s.sp);
 	return rc;
