@@ -36,6 +36,7 @@
 #include "t38live_sip.h"
 #include "spool.h"
 #include "t38live.h"
+#include "tls.h"
 
 #define TICK_MS       20
 #define T1_MS         500
@@ -46,7 +47,7 @@
 #define MAX_ALLOW     32
 #define MAX_CONNS     1024        /* SIP TCP connections at once */
 
-enum ev_type { EV_SIPUDP = 1, EV_SIPTCPL, EV_SIPTCP, EV_T38TCPL, EV_T38TCP, EV_MEDIA, EV_TIMER, EV_SIGNAL };
+enum ev_type { EV_SIPUDP = 1, EV_SIPTCPL, EV_SIPTLSL, EV_SIPTCP, EV_T38TCPL, EV_T38TCP, EV_MEDIA, EV_TIMER, EV_SIGNAL };
 
 struct ev {
 	int type;
@@ -54,9 +55,11 @@ struct ev {
 	void *p;
 };
 
-struct conn {                     /* a SIP TCP connection */
+struct conn {                     /* a SIP TCP or TLS connection */
 	struct ev ev;
 	struct conn *next;
+	struct umfax_tls_conn *tls;       /* NULL: plain TCP */
+	int handshaking;                  /* TLS: until the handshake is done */
 	char buf[SIPBUF + 1];
 	size_t len;
 	long last_ms;
@@ -156,6 +159,7 @@ struct srv {
 	int udpfd;
 	unsigned long long salt;
 	struct froute *routes;    /* umfax.conf's routes, then the global settings */
+	struct umfax_tls *tls;    /* SIP over TLS, or NULL */
 	int nroutes;
 	const struct umfax_t38live_cfg *cfg;
 	int tcp_port;
@@ -340,6 +344,16 @@ int umfax_t38live_param(const char *hdr, const char *name, char *dst, size_t n)
 
 /* ---------------------------------------------------------------- SIP output */
 
+/* "udp", "tcp" or "tls" for Contact; UPPER for Via. */
+static const char *rt_transport(const struct route *rt, int upper)
+{
+	if (!rt->tcp)
+		return upper ? "UDP" : "udp";
+	if (rt->conn && rt->conn->tls)
+		return upper ? "TLS" : "tls";
+	return upper ? "TCP" : "tcp";
+}
+
 static void sip_send(struct srv *s, const struct route *rt, const char *buf, size_t len)
 {
 	if (rt->tcp) {
@@ -347,8 +361,9 @@ static void sip_send(struct srv *s, const struct route *rt, const char *buf, siz
 			return;
 		size_t off = 0;
 		while (off < len) {
-			ssize_t w = send(rt->conn->ev.fd, buf + off, len - off, MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
+			ssize_t w = rt->conn->tls ? umfax_tls_write(rt->conn->tls, buf + off, len - off) :
+			    send(rt->conn->ev.fd, buf + off, len - off, MSG_NOSIGNAL);
+			if (w < 0 && !rt->conn->tls && errno == EINTR)
 				continue;
 			if (w <= 0) {
 				rt->conn->dead = 1;
@@ -565,7 +580,7 @@ static void send_bye(struct srv *s, struct call *c)
 	    "CSeq: %lu BYE\r\n"
 	    "User-Agent: umfax-t38recv\r\n"
 	    "Content-Length: 0\r\n\r\n",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, port, branch,
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, port, branch,
 	    c->their_to, c->their_from, c->call_id, c->our_cseq);
 	if (n < 0 || (size_t) n >= sizeof c->bye) {
 		c->state = CS_GONE;
@@ -1114,7 +1129,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 			port = get_port(&ss);
 		snprintf(me, sizeof me, c->local.ss_family == AF_INET6 ? "[%s]" : "%s", c->local_ip);
 		snprintf(ex, sizeof ex, "Contact: <sip:%s:%d;transport=%s>\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
-		    "Supported: timer\r\n%s", me, port, rt->tcp ? "tcp" : "udp", extra);
+		    "Supported: timer\r\n%s", me, port, rt_transport(rt, 0), extra);
 		respond(s, rt, m, 100, NULL, NULL, NULL, NULL, 0);
 		int n = respond(s, rt, m, 200, totag, ex, ans, c->resp, sizeof c->resp);
 		c->resp_len = n > 0 ? (size_t) n : 0;
@@ -1194,8 +1209,8 @@ static void send_reinvite(struct srv *s, struct call *c)
 	    "User-Agent: umfax-t38recv\r\n"
 	    "Content-Type: application/sdp\r\n"
 	    "Content-Length: %d\r\n\r\n%s",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, port, c->rv_branch,
-	    c->their_to, c->their_from, c->call_id, c->rv_cseq, via_host, port, c->rt.tcp ? "tcp" : "udp", sl, sdp);
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, port, c->rv_branch,
+	    c->their_to, c->their_from, c->call_id, c->rv_cseq, via_host, port, rt_transport(&c->rt, 0), sl, sdp);
 	if (n < 0 || (size_t) n >= sizeof c->rv)
 		return;
 	c->rv_len = (size_t) n;
@@ -1219,7 +1234,7 @@ static void reinvite_answered(struct srv *s, struct call *c, osip_message_t *om)
 	int n = snprintf(ack, sizeof ack,
 	    "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s%s;rport\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
 	    "Call-ID: %s\r\nCSeq: %lu ACK\r\nContent-Length: 0\r\n\r\n",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, c->rv_branch, code < 300 ? "a" : "",
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, c->rv_branch, code < 300 ? "a" : "",
 	    c->their_to, to, c->call_id, c->rv_cseq);
 	osip_free(to);
 	if (n > 0 && (size_t) n < sizeof ack)
@@ -1414,9 +1429,35 @@ static void conn_drop(struct srv *s, struct conn *cn)
 			*pp = cn->next;
 			break;
 		}
+	if (cn->tls)
+		umfax_tls_close(cn->tls);
 	ev_close(s, &cn->ev);
 	free(cn);
 	s->nconns--;
+}
+
+/* TLS: go on with the handshake.  0 when it is done (now or before), 1 while
+ * it waits for the client, -1 when it failed (the connection is dead). */
+static int tls_handshake(struct conn *cn, const struct route *rt)
+{
+	char err[300], q[400], peer[80], who[256], qw[300];
+	int h;
+	if (!cn->handshaking)
+		return 0;
+	h = umfax_tls_handshake(cn->tls, err, sizeof err);
+	if (h == UMFAX_TLS_WANT_READ || h == UMFAX_TLS_WANT_WRITE)
+		return 1;
+	if (h != 1) {
+		umfax_log(LOG_NOTICE, NULL, NULL, "event=tls-refused peer=%s error=%s",
+		    addr_text(peer, sizeof peer, &rt->peer), umfax_log_quote(q, sizeof q, err));
+		cn->dead = 1;
+		return -1;
+	}
+	cn->handshaking = 0;
+	umfax_tls_peer(cn->tls, who, sizeof who);
+	umfax_log(LOG_INFO, NULL, NULL, "event=tls peer=%s cipher=%s client=%s", addr_text(peer, sizeof peer, &rt->peer),
+	    umfax_tls_cipher(cn->tls), who[0] ? umfax_log_quote(qw, sizeof qw, who) : "none");
+	return 0;
 }
 
 static void sip_tcp_read(struct srv *s, struct conn *cn)
@@ -1427,12 +1468,24 @@ static void sip_tcp_read(struct srv *s, struct conn *cn)
 	socklen_t l = sizeof rt.peer;
 	getpeername(cn->ev.fd, (struct sockaddr *) &rt.peer, &l);
 	rt.plen = l;
+	if (cn->tls && tls_handshake(cn, &rt) != 0) {
+		if (cn->dead)
+			conn_drop(s, cn);
+		return;
+	}
 	for (;;) {
-		ssize_t r = recv(cn->ev.fd, cn->buf + cn->len, SIPBUF - cn->len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+		ssize_t r;
+		if (cn->tls) {
+			r = umfax_tls_read(cn->tls, cn->buf + cn->len, SIPBUF - cn->len);
+			if (r == UMFAX_TLS_WANT_READ || r == UMFAX_TLS_WANT_WRITE)
+				break;
+		} else {
+			r = recv(cn->ev.fd, cn->buf + cn->len, SIPBUF - cn->len, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+		}
 		if (r <= 0) {
 			cn->dead = 1;
 			break;
@@ -1761,7 +1814,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct ev ev_udp = { EV_SIPUDP, -1, NULL }, ev_tcpl = { EV_SIPTCPL, -1, NULL },
-	    ev_t38l = { EV_T38TCPL, -1, NULL }, ev_tim = { EV_TIMER, -1, NULL }, ev_sig = { EV_SIGNAL, -1, NULL };
+	    ev_t38l = { EV_T38TCPL, -1, NULL }, ev_tlsl = { EV_SIPTLSL, -1, NULL }, ev_tim = { EV_TIMER, -1, NULL }, ev_sig = { EV_SIGNAL, -1, NULL };
 	int rc = EX_OK, spool_ok = 0;
 
 	memset(&s, 0, sizeof s);
@@ -1815,6 +1868,36 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				goto out;
 			}
 			ep_add(&s, &ev_t38l, EPOLLIN);
+		}
+		/* SIP over TLS: the key is read here, before we drop root */
+		const char *tl = umfax_conf_str("t38live_tls_listen");
+		if (*tl) {
+			struct umfax_tls_conf tc = {
+				.cert = umfax_conf_str("t38live_tls_cert"),
+				.key = umfax_conf_str("t38live_tls_key"),
+				.client_ca = umfax_conf_str("t38live_tls_client_ca"),
+				.client_names = umfax_conf_str("t38live_tls_client_names"),
+			};
+			struct sockaddr_storage ts;
+			socklen_t tsl;
+			if (parse_hostport(tl, 5061, &ts, &tsl) < 0) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"t38live_tls_listen not understood: %s\"", tl);
+				rc = EX_CONFIG;
+				goto out;
+			}
+			if ((s.tls = umfax_tls_server_new(&tc, err, sizeof err)) == NULL) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"TLS: %s\"", err);
+				rc = EX_CONFIG;
+				goto out;
+			}
+			if ((ev_tlsl.fd = listen_sock(SOCK_STREAM, &ts, tsl, err, sizeof err)) < 0) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+				rc = EX_UNAVAILABLE;
+				goto out;
+			}
+			ep_add(&s, &ev_tlsl, EPOLLIN);
+			umfax_log(LOG_INFO, NULL, NULL, "event=listening sip-tls=%s client-certificates=%s", tl,
+			    *tc.client_ca ? "required" : "no");
 		}
 		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s routes=%d",
 		    listen, s.tcp_port, s.routes[s.nroutes - 1].prefer_g711 ? "g711" : "t38", s.nroutes - 1);
@@ -1887,6 +1970,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				sip_udp_read(&s, e->fd);
 				break;
 			case EV_SIPTCPL:
+			case EV_SIPTLSL:
 			case EV_T38TCPL: {
 				struct sockaddr_storage peer;
 				socklen_t pl = sizeof peer;
@@ -1907,7 +1991,17 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				cn->ev.fd = fd;
 				cn->ev.p = cn;
 				cn->last_ms = now_ms();
+				if (e->type == EV_SIPTLSL) {
+					cn->handshaking = 1;
+					if ((cn->tls = umfax_tls_accept(s.tls, fd)) == NULL) {
+						close(fd);
+						free(cn);
+						break;
+					}
+				}
 				if (ep_add(&s, &cn->ev, EPOLLIN) < 0) {
+					if (cn->tls)
+						umfax_tls_close(cn->tls);
 					close(fd);
 					free(cn);
 					break;
@@ -1981,6 +2075,9 @@ out:
 		close(ev_tcpl.fd);
 	if (ev_t38l.fd >= 0)
 		close(ev_t38l.fd);
+	if (ev_tlsl.fd >= 0)
+		close(ev_tlsl.fd);
+	umfax_tls_free(s.tls);
 	if (ev_tim.fd >= 0)
 		close(ev_tim.fd);
 	if (ev_sig.fd >= 0)
