@@ -589,8 +589,9 @@ int main(int argc, char **argv)
 		umfax_faxsess_finish(fs, &info);
 		umfax_faxsess_free(fs);
 		ok = info.status == UMFAX_FAX_COMPLETE && info.pages > 0;
-		printf("faxsend: transport=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld\n",
-		    umfax_faxsess_kind_name(s.kind), info.pages, info.t30_result, s.sent, s.dropped, s.swapped);
+		printf("faxsend: transport=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld modem=\"%s %d\" ecm=%s csi=\"%s\"\n",
+		    umfax_faxsess_kind_name(s.kind), info.pages, info.t30_result, s.sent, s.dropped, s.swapped,
+		    info.modem, info.bit_rate, info.ecm ? "yes" : "no", info.remote_ident);
 	}
 	if (s.tfd >= 0)
 		close(s.tfd);
