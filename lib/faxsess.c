@@ -12,6 +12,7 @@
 #include "job.h"
 #include "log.h"
 #include "rtp.h"
+#include "t30setup.h"
 #include "t38dec.h"
 #include "tpkt.h"
 #include "udptl.h"
@@ -331,9 +332,8 @@ static void frame_handler(t30_state_t *t, void *user, int direction, const uint8
 	int fcf = msg[2] & 0xfe;
 	if (fcf == T30_DCS) {
 		snprintf(s->modem, sizeof s->modem, "%s", umfax_dcs_modem(msg, len, &s->bit_rate));
-		s->ecm = len > 6 && (msg[6] & 0x04) ? 1 : 0;
-		snprintf(s->compression, sizeof s->compression, "%s",
-		    len > 6 && (msg[5] & 0x80) && (msg[6] & 0x40) ? "MMR" : len > 4 && (msg[4] & 0x80) ? "MR" : "MH");
+		s->ecm = umfax_dcs_ecm(msg, len);
+		snprintf(s->compression, sizeof s->compression, "%s", umfax_dcs_compression(msg, len));
 	}
 	slog(s, "t=%.2f %s %s", s->ticks * 0.02, direction ? "send" : "recv", t30_frametype(msg[2]));
 }
@@ -388,38 +388,13 @@ static void setup_log(logging_state_t *ls)
 
 static void setup_t30(struct umfax_faxsess *s)
 {
-	int modems = T30_SUPPORT_V27TER;
-	if (s->c.fastest >= 9600)
-		modems |= T30_SUPPORT_V29;
-	if (s->c.fastest >= 12000)
-		modems |= T30_SUPPORT_V17;
-	if (s->c.calling)
-		t30_set_tx_file(s->t30, s->tiff, -1, -1);
-	else {
-		t30_set_rx_file(s->t30, s->tiff, -1);
-		t30_set_rx_encoding(s->t30, T4_COMPRESSION_ITU_T4_2D);
-	}
-	if (s->c.local_ident && *s->c.local_ident)
-		t30_set_tx_ident(s->t30, s->c.local_ident);
-	t30_set_ecm_capability(s->t30, s->c.ecm ? TRUE : FALSE);
-	t30_set_supported_modems(s->t30, modems);
-	t30_set_supported_compressions(s->t30, T30_SUPPORT_T4_1D_COMPRESSION
-	    | T30_SUPPORT_T4_2D_COMPRESSION | (s->c.ecm ? T30_SUPPORT_T6_COMPRESSION : 0));
-	t30_set_supported_resolutions(s->t30, T30_SUPPORT_STANDARD_RESOLUTION
-	    | T30_SUPPORT_FINE_RESOLUTION | T30_SUPPORT_SUPERFINE_RESOLUTION
-	    | T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION
-	    | T30_SUPPORT_300_300_RESOLUTION | T30_SUPPORT_400_400_RESOLUTION
-	    | T30_SUPPORT_600_600_RESOLUTION | T30_SUPPORT_1200_1200_RESOLUTION
-	    | T30_SUPPORT_300_600_RESOLUTION | T30_SUPPORT_400_800_RESOLUTION
-	    | T30_SUPPORT_600_1200_RESOLUTION);
-	t30_set_supported_image_sizes(s->t30, T30_SUPPORT_US_LETTER_LENGTH
-	    | T30_SUPPORT_US_LEGAL_LENGTH | T30_SUPPORT_UNLIMITED_LENGTH
-	    | T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH
-	    | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
-	t30_set_phase_b_handler(s->t30, phase_b, s);
-	t30_set_phase_d_handler(s->t30, phase_d, s);
-	t30_set_phase_e_handler(s->t30, phase_e, s);
-	t30_set_real_time_frame_handler(s->t30, frame_handler, s);
+	struct umfax_t30_conf tc = {
+		.calling = s->c.calling, .tiff = s->tiff, .local_ident = s->c.local_ident,
+		.ecm = s->c.ecm, .fastest = s->c.fastest,
+		.phase_b = phase_b, .phase_d = phase_d, .phase_e = phase_e, .frame = frame_handler,
+		.user = s,
+	};
+	umfax_t30_setup(s->t30, &tc);
 	setup_log(t30_get_logging_state(s->t30));
 }
 

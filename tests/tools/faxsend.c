@@ -629,10 +629,12 @@ int main(int argc, char **argv)
 		umfax_faxsess_finish(fs, &info);
 		umfax_faxsess_free(fs);
 		ok = info.status == UMFAX_FAX_COMPLETE && info.pages > 0;
-		printf("faxsend: transport=%s ec=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld rx_fec=%ld bye=%s secs=%ld\n",
+		printf("faxsend: transport=%s ec=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld modem=\"%s %d\" ecm=%s csi=\"%s\""
+		    " rx_fec=%ld bye=%s secs=%ld\n",
 		    umfax_faxsess_kind_name(s.kind), s.kind != UMFAX_FAXSESS_UDPTL ? "none" : s.fec ? "fec" : "redundancy",
-		    info.pages, info.t30_result, s.sent, s.dropped, s.swapped, s.rx_fec, server_bye ? "server" : "caller",
-		    (now_ms() - start) / 1000);
+		    info.pages, info.t30_result, s.sent, s.dropped, s.swapped,
+		    info.modem, info.bit_rate, info.ecm ? "yes" : "no", info.remote_ident,
+		    s.rx_fec, server_bye ? "server" : "caller", (now_ms() - start) / 1000);
 	}
 	if (s.tfd >= 0)
 		close(s.tfd);
