@@ -142,7 +142,7 @@ struct froute {
 	char called[1100];        /* route_called ("" any) */
 	struct umfax_iprange source[MAX_ALLOW], allow[MAX_ALLOW];
 	int nsource, nallow;
-	int prefer_g711, reinvite, ecm, redundancy, t38_version;
+	int prefer_g711, reinvite, ecm, redundancy, t38_version, fec_span, fec_entries;
 	char fastest[8];          /* t38live_fastest_modem, as written in SDP */
 	char ident[24];           /* local_ident (CSI) */
 };
@@ -819,7 +819,7 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 	/* UDPTL error recovery we send: FEC when offered, redundancy otherwise */
 	int fec = kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC;
 	if (kind == UMFAX_FAXSESS_UDPTL && umfax_faxsess_set_fec(c->fs,
-	    (int) umfax_conf_int("t38live_fec_span"), fec ? (int) umfax_conf_int("t38live_fec_entries") : 0) < 0) {
+	    c->ro->fec_span, fec ? c->ro->fec_entries : 0) < 0) {
 		snprintf(why, wn, "cannot set up UDPTL FEC");
 		return 500;
 	}
@@ -1851,6 +1851,8 @@ static int load_routes(struct srv *s, char *err, size_t en)
 		ro->reinvite = umfax_conf_rbool(r, "t38live_reinvite");
 		ro->ecm = umfax_conf_rbool(r, "t38live_ecm");
 		ro->redundancy = (int) umfax_conf_rint(r, "t38live_redundancy");
+		ro->fec_span = (int) umfax_conf_rint(r, "t38live_fec_span");
+		ro->fec_entries = (int) umfax_conf_rint(r, "t38live_fec_entries");
 		ro->t38_version = (int) umfax_conf_rint(r, "t38live_t38_version");
 		snprintf(ro->fastest, sizeof ro->fastest, "%s", umfax_conf_rstr(r, "t38live_fastest_modem"));
 		snprintf(ro->ident, sizeof ro->ident, "%s", umfax_conf_rstr(r, "local_ident"));
