@@ -335,7 +335,7 @@ static void frame_handler(t30_state_t *t, void *user, int direction, const uint8
 		s->ecm = umfax_dcs_ecm(msg, len);
 		snprintf(s->compression, sizeof s->compression, "%s", umfax_dcs_compression(msg, len));
 	}
-	slog(s, "t=%.2f %s %s", s->ticks * 0.02, direction ? "send" : "recv", t30_frametype(msg[2]));
+	slog(s, "t=%.2f %s %s", s->ticks * 0.02, direction ? "recv" : "send", t30_frametype(msg[2]));
 }
 
 static int phase_b(t30_state_t *t, void *user, int result)

@@ -33,6 +33,7 @@
 #include "job.h"
 #include "log.h"
 #include "sdp.h"
+#include "sipcap.h"
 #include "sipmsg.h"
 #include "spool.h"
 #include "t38live.h"
@@ -301,48 +302,6 @@ static void ev_close(struct srv *s, struct ev *e)
 	}
 }
 
-/* ---------------------------------------------------------------- Referred-By */
-
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int umfax_t38live_param(const char *hdr, const char *name, char *dst, size_t n)
-{
-	size_t nl = strlen(name);
-	const char *p = hdr;
-	if (n == 0)
-		return -1;
-	while ((p = strchr(p, ';')) != NULL) {
-		p++;
-		while (*p == ' ')
-			p++;
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
-			const char *v = p + nl + 1;
-			size_t o = 0;
-			while (*v && *v != ';' && *v != '>' && *v != '?' && *v != ',' && *v != ' ') {
-				int c = (unsigned char) *v;
-				if (c == '%' && hexv(v[1]) >= 0 && hexv(v[2]) >= 0) {
-					c = hexv(v[1]) * 16 + hexv(v[2]);
-					v += 3;
-				} else {
-					v++;
-				}
-				if (o + 1 < n)
-					dst[o++] = (char) c;
-			}
-			dst[o] = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* ---------------------------------------------------------------- SIP output */
 
@@ -1078,11 +1037,11 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_m
 	rb = hdr_value(om, "referred-by", "b");
 	if (rb) {
 		char v[2048];
-		if (umfax_t38live_param(rb, "msExchUMFaxRecipient", v, sizeof v) == 0) {
+		if (umfax_sip_uri_param(v, sizeof v, rb, "msExchUMFaxRecipient")) {
 			const char *a = strncasecmp(v, "smtp:", 5) == 0 ? v + 5 : v;
 			umfax_job_clean(c->recipient, sizeof c->recipient, a, strlen(a));
 		}
-		if (umfax_t38live_param(rb, "msExchUMContext", v, sizeof v) == 0)
+		if (umfax_sip_uri_param(v, sizeof v, rb, "msExchUMContext"))
 			umfax_job_clean(c->context, sizeof c->context, v, strlen(v));
 	}
 	if (!c->recipient[0]) {

@@ -34,11 +34,6 @@ struct umfax_t38live_cfg {
  * bad setting, EX_OSERR, EX_CANTCREAT for the spool). */
 int umfax_t38live_run(const struct umfax_t38live_cfg *c);
 
-/* Pieces of the Referred-By header (PROTOCOL.md 1), for tests: the value of
- * URI parameter NAME in HDR (case-insensitive name), %-decoded, into DST
- * (size N).  0, or -1 when absent. */
-int umfax_t38live_param(const char *hdr, const char *name, char *dst, size_t n);
-
 /* Does CALLED (NULL or "": none) fit a route_called LIST ("*" any, "NUMBER*"
  * a prefix, else the whole number, comma separated)?  An empty LIST fits
  * every call.  1 or 0. */

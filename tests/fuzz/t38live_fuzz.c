@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sipmsg.h"
+#include "sipcap.h"
 #include "t38live.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = 0;
-	umfax_t38live_param(s, "msExchUMFaxRecipient", v, sizeof v);
-	umfax_t38live_param(s, "msExchUMContext", v, sizeof v);
+	umfax_sip_uri_param(v, sizeof v, s, "msExchUMFaxRecipient");
+	umfax_sip_uri_param(v, sizeof v, s, "msExchUMContext");
 	free(s);
 	return 0;
 }

@@ -1,10 +1,12 @@
-/* t38live_test - live mode's own SIP parsing: the Referred-By parameters
- * (raw and %-escaped).  Requests, responses with an SDP body and To tags are
- * sipmsg's (tests/unit/sipmsg_test.c). */
+/* t38live_test - the Referred-By parameters live mode takes the recipient
+ * and UM context from (raw and %-escaped), read with sipcap's
+ * umfax_sip_uri_param as the offline decoder reads them.  Requests,
+ * responses with an SDP body and To tags are sipmsg's
+ * (tests/unit/sipmsg_test.c). */
 #include <stdlib.h>
 #include <string.h>
 #include "t.h"
-#include "t38live.h"
+#include "sipcap.h"
 
 int main(void)
 {
@@ -17,15 +19,16 @@ int main(void)
 		{ "<sip:um1;msExchUMFaxRecipient=smtp%3Aann%40contoso.com>", "msexchumfaxrecipient", "smtp:ann@contoso.com" },
 		{ "<sip:um1;msExchUMContext=abc>;other=1", "msExchUMContext", "abc" },
 		{ "<sip:um1;a=%zz>", "a", "%zz" },          /* bad escape kept */
+		{ "<sip:um1%3BmsExchUMContext%3DQ2Fs>", "msExchUMContext", "Q2Fs" },   /* escaped ";" and "=" */
 	};
 	for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
-		T_CHECK(umfax_t38live_param(p[i].hdr, p[i].name, v, sizeof v) == 0, "%s", p[i].hdr);
+		T_CHECK(umfax_sip_uri_param(v, sizeof v, p[i].hdr, p[i].name) != NULL, "%s", p[i].hdr);
 		T_STREQ(v, p[i].want, "param %s", p[i].name);
 	}
-	T_CHECK(umfax_t38live_param("<sip:um1;x=1>", "msExchUMContext", v, sizeof v) < 0, "absent");
-	T_CHECK(umfax_t38live_param("<sip:um1;msExchUMContextX=1>", "msExchUMContext", v, sizeof v) < 0, "prefix only");
+	T_CHECK(umfax_sip_uri_param(v, sizeof v, "<sip:um1;x=1>", "msExchUMContext") == NULL, "absent");
+	T_CHECK(umfax_sip_uri_param(v, sizeof v, "<sip:um1;msExchUMContextX=1>", "msExchUMContext") == NULL, "prefix only");
 	/* cut to the buffer */
-	T_CHECK(umfax_t38live_param("<sip:u;a=0123456789>", "a", v, 5) == 0 && strcmp(v, "0123") == 0, "cut: %s", v);
+	T_CHECK(umfax_sip_uri_param(v, 5, "<sip:u;a=0123456789>", "a") != NULL && strcmp(v, "0123") == 0, "cut: %s", v);
 
 	return T_DONE();
 }
