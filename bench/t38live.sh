@@ -60,7 +60,7 @@ policy bench-fax
 mailbox fax
     primary-smtp-address = fax@bench.test
     policy = bench-fax
-    sip-addresses = fax
+    sip-addresses = fax@127.0.0.1
 CONF
 
 # start_server DIR: t38recv --live with its spool in DIR; sets PID and PORT

@@ -87,7 +87,16 @@ struct bench {
 	struct call *calls;
 	int n, ndone;
 	long late_ticks;
+	double new_ms, new_max, tick_max, loop_max, sip_max;   /* session set-up, tick and loop times */
+	long nnew;
 };
+
+static double now_ms_f(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
 
 static long now_ms(void)
 {
@@ -408,7 +417,13 @@ static void answered(struct bench *b, struct call *c, const char *resp)
 	fc.redundancy = 3;
 	fc.hold = 4;
 	fc.ssrc = 0x5eed0000u + (uint32_t) c->idx;
+	double n0 = now_ms_f();
 	c->fs = umfax_faxsess_new(&fc, media_out, c, err, sizeof err);
+	n0 = now_ms_f() - n0;
+	b->new_ms += n0;
+	b->nnew++;
+	if (n0 > b->new_max)
+		b->new_max = n0;
 	if (!c->fs) {
 		fprintf(stderr, "t38live_bench: call %d: %s\n", c->idx, err);
 		c->fail = F_SESSION;
@@ -684,24 +699,35 @@ int main(int argc, char **argv)
 	while (b.ndone < b.n) {
 		struct epoll_event evs[256];
 		int n = epoll_wait(b.ep, evs, 256, 100);
+		double l0 = now_ms_f();
 		if (n < 0 && errno != EINTR) {
 			perror("t38live_bench: epoll_wait");
 			break;
 		}
-		int tick = 0;
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == NULL)
-				tick = 1;
-			else if (evs[i].data.ptr == &b)
+			if (evs[i].data.ptr == &b) {
+				double s0 = now_ms_f();
 				sip_read(&b);
-			else
+				s0 = now_ms_f() - s0;
+				if (s0 > b.sip_max)
+					b.sip_max = s0;
+			}
+			else if (evs[i].data.ptr)
 				media_read(&b, evs[i].data.ptr);
 		}
-		if (tick) {
-			uint64_t x = 0;
-			if (read(tfd, &x, sizeof x) == sizeof x && x > 0)
-				on_tick(&b, x, t0, t_end);
+		/* the timer every time round, not only when epoll names it: with
+		 * hundreds of busy sockets it may not be among the events returned */
+		uint64_t x = 0;
+		if (read(tfd, &x, sizeof x) == sizeof x && x > 0) {
+			double k0 = now_ms_f();
+			on_tick(&b, x, t0, t_end);
+			k0 = now_ms_f() - k0;
+			if (k0 > b.tick_max)
+				b.tick_max = k0;
 		}
+		l0 = now_ms_f() - l0;
+		if (l0 > b.loop_max)
+			b.loop_max = l0;
 	}
 	long t1 = now_ms();
 	/* the server answers BYE before it commits: give it a moment */
@@ -730,6 +756,8 @@ int main(int argc, char **argv)
 	}
 	printf("t38live_bench: transport=%s loss=%d%% calls=%d ok=%d failed=%d wall=%.1fs sender_cpu=%.1fs (%.0f%% of a core) late_ticks=%ld",
 	    tname, b.loss, b.n, ok, b.n - ok, wall, scpu, 100.0 * scpu / wall, b.late_ticks);
+	printf(" max_tick=%.0fms max_sip=%.0fms max_loop=%.0fms session_new=%.2fms(max %.0f)", b.tick_max, b.sip_max, b.loop_max,
+	    b.nnew ? b.new_ms / (double) b.nnew : 0.0, b.new_max);
 	if (b.kind == UMFAX_FAXSESS_UDPTL)
 		printf(" udptl_sent=%ld dropped=%ld", sent, dropped);
 	if (cpu0 >= 0 && cpu1 >= 0)
