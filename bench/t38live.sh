@@ -5,34 +5,47 @@
 # Each step starts a fresh t38recv --live on 127.0.0.1 (its own spool and
 # directory in a temp dir; t38live_max_calls = 2000) and runs
 # bench/t38live_bench: ONE process placing N calls at once (one SIP UDP
-# socket, one media socket and one spandsp session per call, starts spread
-# over 2 s, loopback only), each sending FILE (default itu1.tif: one ITU
-# chart page, 1728x2382, about 20 s at V.17 14400 with ECM).  T.38 steps use
-# UDPTL with LOSS % of the sender's datagrams dropped (default 2, seeded:
-# redundancy must recover them); G.711 steps use u-law RTP.
+# socket for all, one media socket and one spandsp session per call, call
+# starts spread evenly over 2 s, loopback only), each sending FILE (default
+# itu1.tif: one ITU chart page, 1728x2382, about 20 s at V.17 14400 with
+# ECM; a call lasts about 30 s).  T.38 steps use UDPTL with LOSS % of the
+# sender's datagrams dropped (default 2, seeded: redundancy must recover
+# them); G.711 steps use u-law RTP.
+#
 # After the run every job in SPOOL/received is checked: N jobs, each with
 # Status: complete, Pages: the page count of FILE, and a TIFF that
-# tests/tools/tiffpixcmp finds pixel-identical to FILE.  Failures are
-# counted by reason (missing, status=..., pages=..., pixels).
-#
-# One line per step:
-#   calls placed, calls with every page intact, wall time (first INVITE to
-#   last hang-up), server CPU (utime+stime from /proc over the run) per call
-#   and as % of one core, server memory per call = (VmHWM at the end - VmRSS
-#   before the first call) / calls, the sender's own CPU (and late_ticks: 20 ms
-#   ticks the sender ran late, i.e. when it, not the server, fell behind).
-# With no arguments (make bench): T.38 steps "100 250 500", G.711 steps
-# "25 50 100"; a series stops at the first step that does not deliver every
-# page intact.  Ends with "t38live: max T.38 calls intact N, max G.711 calls
-# intact M".  Steps may be given, e.g. sh bench/t38live.sh "20" "10"; an
-# empty list skips that series.  Environment: LOSS, FILE, TIMEOUT (per step,
-# default 150 s).  The whole default ramp takes about 4 minutes.
+# tests/tools/tiffpixcmp finds pixel-identical to FILE (identical bodies are
+# compared once).  Failures are counted by reason: missing, status=...,
+# pages=..., pixels.  One line per step:
+#   intact     calls whose job passed all of that (the figure the ramp uses)
+#   wall       first INVITE to last hang-up
+#   server_cpu/call, server_core
+#              the server's utime+stime (from /proc) over the run, per call
+#              and as % of one core over the wall time
+#   server_mem/call
+#              (VmHWM at the end - VmRSS before the first call) / calls: peak
+#              resident growth per call, the server being fresh each step
+#   sender_ok  calls whose sending side saw T.30 end OK with every page
+#              (lower than intact when the sender gave up after the server
+#              had the page, e.g. a late MCF)
+#   sender_cpu, sender_late_ticks
+#              the sender's own CPU, and 20 ms ticks it ran late: non-zero
+#              means the sender, not the server, fell behind
+#   load       1-minute load average before the step (other work on the box)
+# With no arguments (make bench): T.38 steps "100 250 500 1000", G.711
+# steps "25 50 100 200 400"; a series stops at the first step that does not
+# deliver every page intact.  Ends with "t38live: max T.38 calls intact N,
+# max G.711 calls intact M".  Steps may be given, e.g. sh bench/t38live.sh
+# "20" "10"; an empty list skips that series.  Environment: LOSS, FILE,
+# TIMEOUT (per step, default 150 s), VERBOSE=1 (the sender's own lines).
+# The default ramp takes about 5 minutes.  Exit 1 only when a server could
+# not be started: a step short of every page is the finding, not an error.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
 SHARED=${SHARED:-$TOP/../shared}
-T38_STEPS=${1-100 250 500}
-G711_STEPS=${2-25 50 100}
+T38_STEPS=${1-100 250 500 1000}
+G711_STEPS=${2-25 50 100 200 400}
 LOSS=${LOSS:-2}
 FILE=${FILE:-$SHARED/data/tiff/itu/itu1.tif}
 TIMEOUT=${TIMEOUT:-150}
@@ -156,20 +169,19 @@ run() {
 	l=$(head -1 "$D/bench.out")
 	v() { echo "$l" | sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p"; }
 	sc=$(echo "$l" | sed -n 's/.* sender_cpu=\([^ ]*\) (\([0-9]*\)% of a core).*/\1 (\2% of a core)/p')
-	printf 't38live: %-9s calls=%-4s %s wall=%s server_cpu/call=%s server_core=%s server_mem/call=%skB (VmHWM growth) sender_cpu=%s late_ticks=%s load_before=%s\n' \
+	printf 't38live: %-9s calls=%-4s %s wall=%s server_cpu/call=%s server_core=%s server_mem/call=%skB sender_ok=%s sender_cpu=%s sender_late_ticks=%s load=%s\n' \
 		"$kind" "$n" "$res" "$(v wall)" "$(v per_call)" "$(v core_share)" "$(v hwm_growth_per_call | tr -d kB)" \
-		"$sc" "$(v late_ticks)" "$la"
-	sed -n '2,$p' "$D/bench.out" | sed 's/^/    /'
+		"$(v ok)" "$sc" "$(v late_ticks)" "$la"
+	grep '^t38live_bench: failures' "$D/bench.out" | sed 's/^t38live_bench: /    sender /'
 	[ -s "$D/bench.err" ] && head -5 "$D/bench.err" | sed 's/^/    sender: /'
-	grep -q 'level=err\|error=' "$D/log" && grep 'level=err\|error=' "$D/log" | head -3 | sed 's/^/    server: /'
+	grep 'error=' "$D/log" | head -3 | sed 's/^/    server: /'
+	[ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$D/bench.out"
 	rm -rf "$D/body"
 	[ "$intact" = "$n" ]
 }
 
 MAXT=0; MAXG=0; rc=0
 echo "t38live: file=${FILE##*/} pages=$NP loss=$LOSS% (T.38) uptime:$(uptime | sed 's/.*load/ load/')"
-# a step short of every page is the finding, not an error: exit 1 only when
-# a server could not be started
 for n in $T38_STEPS; do
 	run t38-udptl udptl "$n"; r=$?
 	[ $r = 0 ] && MAXT=$n
