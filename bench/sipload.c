@@ -130,6 +130,24 @@ parse_hp(const char *s, char *host, size_t hn, unsigned *port)
 	return 0;
 }
 
+/* Send the first NS messages of SM (a failed send is lost: it shows up as a
+ * retransmission). */
+static void
+send_batch(int fd, struct mmsghdr *sm, int ns)
+{
+	int off = 0;
+
+	while (off < ns) {
+		int w = sendmmsg(fd, sm + off, (unsigned)(ns - off), 0);
+		if (w <= 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			break;
+		}
+		off += w;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -253,18 +271,7 @@ main(int argc, char **argv)
 				ns++;
 			}
 		}
-		if (ns > 0) {
-			int off = 0;
-			while (off < ns) {
-				int w = sendmmsg(fd, sm + off, (unsigned)(ns - off), 0);
-				if (w <= 0) {
-					if (errno == EINTR || errno == EAGAIN)
-						continue;
-					break;  /* lost sends show up as retransmissions */
-				}
-				off += w;
-			}
-		}
+		send_batch(fd, sm, ns);
 		nr = recvmmsg(fd, rm, BATCH, MSG_DONTWAIT, NULL);
 		if (nr <= 0) {
 			struct pollfd p = { fd, POLLIN, 0 };
@@ -313,18 +320,7 @@ main(int argc, char **argv)
 				ns++;
 			}
 		}
-		if (ns > 0) {
-			int off = 0;
-			while (off < ns) {
-				int w = sendmmsg(fd, sm + off, (unsigned)(ns - off), 0);
-				if (w <= 0) {
-					if (errno == EINTR || errno == EAGAIN)
-						continue;
-					break;
-				}
-				off += w;
-			}
-		}
+		send_batch(fd, sm, ns);
 	}
 	tend = now_ns();
 	{

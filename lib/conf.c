@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include "conf.h"
 
-#define S(n, t, d, lo, hi, ch, h) { n, t, d, lo, hi, ch, h, 0 },
-#define SECRET(n, d, h) { n, UMFAX_CONF_STRING, d, 0, 0, NULL, h, 1 },
+#define S(n, t, d, lo, hi, ch, h) { n, t, d, lo, hi, ch, h, 0, UMFAX_CONF_GLOBAL },
+#define R(n, t, d, lo, hi, ch, h) { n, t, d, lo, hi, ch, h, 0, UMFAX_CONF_ROUTE },
+#define RO(n, t, d, lo, hi, ch, h) { n, t, d, lo, hi, ch, h, 0, UMFAX_CONF_ROUTE_ONLY },
+#define SECRET(n, d, h) { n, UMFAX_CONF_STRING, d, 0, 0, NULL, h, 1, UMFAX_CONF_GLOBAL },
 const struct umfax_setting umfax_settings[] = {
 #include "settings/common.def"
 #include "settings/t38recv.def"
@@ -17,9 +19,11 @@ const struct umfax_setting umfax_settings[] = {
 #include "settings/faxmail.def"
 #include "settings/sipredirect.def"
 #include "settings/t38live.def"
-	{ NULL, UMFAX_CONF_STRING, NULL, 0, 0, NULL, NULL, 0 }
+	{ NULL, UMFAX_CONF_STRING, NULL, 0, 0, NULL, NULL, 0, UMFAX_CONF_GLOBAL }
 };
 #undef S
+#undef R
+#undef RO
 #undef SECRET
 
 #define NSET (sizeof(umfax_settings) / sizeof(umfax_settings[0]) - 1)
@@ -27,6 +31,25 @@ const struct umfax_setting umfax_settings[] = {
 
 static char *values[NSET];          /* NULL: the default */
 static char loaded_path[4096];
+
+/* [route NAME] sections: each sets some UMFAX_CONF_ROUTE settings (NULL: the
+ * global value) and the UMFAX_CONF_ROUTE_ONLY ones that choose it. */
+struct route {
+	char name[UMFAX_CONF_ROUTE_NAME_MAX + 1];
+	char *values[NSET];
+};
+static struct route routes[UMFAX_CONF_MAX_ROUTES];
+static int nroutes;
+
+static void
+routes_free(struct route *r, int n)
+{
+	for (int k = 0; k < n; k++)
+		for (size_t i = 0; i < NSET; i++) {
+			free(r[k].values[i]);
+			r[k].values[i] = NULL;
+		}
+}
 
 static int
 lookup(const char *name)
@@ -165,29 +188,65 @@ trim(char *s)
 	return s;
 }
 
+/* "[route NAME]": 1 with NAME copied, 0 when LINE is no section header,
+ * -1 with WHY when it is a bad one. */
+static int
+section(char *line, char *name, size_t nn, char *why, size_t whylen)
+{
+	char *end, *n;
+	size_t len;
+
+	if (*line != '[')
+		return 0;
+	end = line + strlen(line) - 1;
+	if (*end != ']') {
+		snprintf(why, whylen, "section header must end with \"]\"");
+		return -1;
+	}
+	*end = '\0';
+	n = trim(line + 1);
+	if (strncmp(n, "route", 5) != 0 || (n[5] != ' ' && n[5] != '\t')) {
+		snprintf(why, whylen, "unknown section (only \"[route NAME]\" is known)");
+		return -1;
+	}
+	n = trim(n + 5);
+	len = strlen(n);
+	if (len == 0 || len >= nn || strspn(n, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len) {
+		snprintf(why, whylen, "route name must be 1 to %zu letters, digits, \".\", \"_\" or \"-\"", nn - 1);
+		return -1;
+	}
+	memcpy(name, n, len + 1);
+	return 1;
+}
+
 int
 umfax_conf_parse(const char *name, const char *buf, size_t len, char *err, size_t errlen)
 {
 	char *copy, *line, *next;
 	char *newv[NSET];
-	int lineno = 0, rc = 0;
+	struct route *newr;
+	int lineno = 0, rc = 0, nr = 0;
 
-	/* All or nothing: parse into NEWV, install only when the whole file is good. */
+	/* All or nothing: parse into NEWV and NEWR, install only when the whole
+	 * file is good. */
 	memset(newv, 0, sizeof(newv));
-	if ((copy = malloc(len + 1)) == NULL) {
+	if (memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", name);
+		return -1;
+	}
+	if ((copy = malloc(len + 1)) == NULL ||
+	    (newr = calloc(UMFAX_CONF_MAX_ROUTES, sizeof(*newr))) == NULL) {
+		free(copy);
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
 	memcpy(copy, buf, len);
 	copy[len] = '\0';
-	if (memchr(buf, '\0', len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", name);
-		free(copy);
-		return -1;
-	}
 	for (line = copy; line != NULL && rc == 0; line = next) {
-		char *eq, *key, *val, why[300];
-		int i;
+		char *eq, *key, *val, why[300], rname[UMFAX_CONF_ROUTE_NAME_MAX + 1];
+		char **slot;
+		int i, k;
 
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -196,6 +255,28 @@ umfax_conf_parse(const char *name, const char *buf, size_t len, char *err, size_
 		line = trim(line);
 		if (*line == '\0' || *line == '#')
 			continue;
+		if ((k = section(line, rname, sizeof(rname), why, sizeof(why))) != 0) {
+			if (k < 0) {
+				snprintf(err, errlen, "%s:%d: %s", name, lineno, why);
+				rc = -1;
+				break;
+			}
+			for (k = 0; k < nr; k++)
+				if (strcmp(newr[k].name, rname) == 0)
+					break;
+			if (k < nr) {
+				snprintf(err, errlen, "%s:%d: route \"%s\" is defined twice", name, lineno, rname);
+				rc = -1;
+				break;
+			}
+			if (nr >= UMFAX_CONF_MAX_ROUTES) {
+				snprintf(err, errlen, "%s:%d: more than %d routes", name, lineno, UMFAX_CONF_MAX_ROUTES);
+				rc = -1;
+				break;
+			}
+			memcpy(newr[nr++].name, rname, sizeof(rname));
+			continue;
+		}
 		if ((eq = strchr(line, '=')) == NULL) {
 			snprintf(err, errlen, "%s:%d: expected \"name = value\"", name, lineno);
 			rc = -1;
@@ -216,13 +297,25 @@ umfax_conf_parse(const char *name, const char *buf, size_t len, char *err, size_
 			rc = -1;
 			break;
 		}
+		if (nr > 0 && umfax_settings[i].scope == UMFAX_CONF_GLOBAL) {
+			snprintf(err, errlen, "%s:%d: %s cannot be set per route (it is in [route %s]; "
+			    "global settings go before the first route)", name, lineno, key, newr[nr - 1].name);
+			rc = -1;
+			break;
+		}
+		if (nr == 0 && umfax_settings[i].scope == UMFAX_CONF_ROUTE_ONLY) {
+			snprintf(err, errlen, "%s:%d: %s belongs in a [route NAME] section", name, lineno, key);
+			rc = -1;
+			break;
+		}
 		if (check_value((size_t)i, val, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s:%d: %s", name, lineno, why);
 			rc = -1;
 			break;
 		}
-		free(newv[i]);
-		if ((newv[i] = strdup(val)) == NULL) {
+		slot = nr > 0 ? &newr[nr - 1].values[i] : &newv[i];
+		free(*slot);
+		if ((*slot = strdup(val)) == NULL) {
 			snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
 			rc = -1;
 		}
@@ -236,6 +329,16 @@ umfax_conf_parse(const char *name, const char *buf, size_t len, char *err, size_
 			free(newv[i]);
 		}
 	}
+	if (rc == 0) {
+		/* The file's routes replace the old ones, and a file without
+		 * routes leaves none. */
+		routes_free(routes, nroutes);
+		memcpy(routes, newr, sizeof(*newr) * (size_t)nr);
+		nroutes = nr;
+	} else {
+		routes_free(newr, nr);
+	}
+	free(newr);
 	return rc;
 }
 
@@ -329,6 +432,57 @@ umfax_conf_bool(const char *name)
 	return b;
 }
 
+int
+umfax_conf_nroutes(void)
+{
+	return nroutes;
+}
+
+const char *
+umfax_conf_route_name(int r)
+{
+	return r >= 0 && r < nroutes ? routes[r].name : NULL;
+}
+
+static const char *
+route_current(int r, size_t i)
+{
+	if (r >= 0 && r < nroutes && routes[r].values[i] != NULL)
+		return routes[r].values[i];
+	if (r >= 0 && umfax_settings[i].scope == UMFAX_CONF_GLOBAL) {
+		fprintf(stderr, "umfax: internal error: setting \"%s\" is not per route\n", umfax_settings[i].name);
+		abort();
+	}
+	return current(i);
+}
+
+const char *
+umfax_conf_rstr(int r, const char *name)
+{
+	return route_current(r, must_lookup(name, UMFAX_CONF_STRING));
+}
+
+long
+umfax_conf_rint(int r, const char *name)
+{
+	return strtol(route_current(r, must_lookup(name, UMFAX_CONF_INT)), NULL, 10);
+}
+
+int
+umfax_conf_rbool(int r, const char *name)
+{
+	int b = 0;
+
+	(void)parse_bool(route_current(r, must_lookup(name, UMFAX_CONF_BOOL)), &b);
+	return b;
+}
+
+int
+umfax_conf_route_isset(int r, const char *name)
+{
+	return r >= 0 && r < nroutes && routes[r].values[must_lookup(name, UMFAX_CONF_STRING)] != NULL;
+}
+
 const char *
 umfax_conf_path(void)
 {
@@ -342,7 +496,21 @@ umfax_conf_reset(void)
 		free(values[i]);
 		values[i] = NULL;
 	}
+	routes_free(routes, nroutes);
+	nroutes = 0;
 	loaded_path[0] = '\0';
+}
+
+/* "name = value", in quotes when the value begins or ends with a blank, so
+ * that what is printed reads back the same. */
+static void
+print_line(FILE *fp, const char *prefix, const char *name, const char *v)
+{
+	size_t n = strlen(v);
+	int q = n > 0 && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t' ||
+	    (n >= 2 && v[0] == '"' && v[n - 1] == '"'));
+
+	fprintf(fp, q ? "%s%s = \"%s\"\n" : "%s%s = %s\n", prefix, name, v);
 }
 
 void
@@ -352,11 +520,28 @@ umfax_conf_print(FILE *fp, int mode)
 		const struct umfax_setting *s = &umfax_settings[i];
 		const char *v;
 
+		if (s->scope == UMFAX_CONF_ROUTE_ONLY)
+			continue;
 		if (mode == 'n' && (values[i] == NULL || strcmp(values[i], s->def) == 0))
 			continue;
 		v = mode == 'd' ? s->def : current(i);
 		if (s->secret && mode != 'd' && *v != '\0')
 			v = "(hidden)";
-		fprintf(fp, "%s = %s\n", s->name, v);
+		print_line(fp, "", s->name, v);
+	}
+	if (mode == 'd')
+		return;
+	for (int r = 0; r < nroutes; r++) {
+		fprintf(fp, "[route %s]\n", routes[r].name);
+		for (size_t i = 0; i < NSET; i++) {
+			const struct umfax_setting *s = &umfax_settings[i];
+
+			if (s->scope == UMFAX_CONF_GLOBAL)
+				continue;
+			if (routes[r].values[i] != NULL)
+				print_line(fp, "", s->name, routes[r].values[i]);
+			else if (mode == 'a' && s->scope == UMFAX_CONF_ROUTE)
+				print_line(fp, "# ", s->name, current(i));
+		}
 	}
 }

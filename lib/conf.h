@@ -12,6 +12,14 @@
 
 enum umfax_conf_type { UMFAX_CONF_STRING, UMFAX_CONF_INT, UMFAX_CONF_BOOL, UMFAX_CONF_ENUM };
 
+/* Where a setting may stand: before the first [route NAME] section only
+ * (S() in settings/PROG.def), there or in a route (R()), or in a route only
+ * (RO(): what chooses the route). */
+enum umfax_conf_scope { UMFAX_CONF_GLOBAL, UMFAX_CONF_ROUTE, UMFAX_CONF_ROUTE_ONLY };
+
+#define UMFAX_CONF_MAX_ROUTES     64
+#define UMFAX_CONF_ROUTE_NAME_MAX 63
+
 struct umfax_setting {
 	const char *name;
 	enum umfax_conf_type type;
@@ -20,6 +28,7 @@ struct umfax_setting {
 	const char *choices;      /* ENUM: "a|b|c" */
 	const char *help;         /* one line for umfax.conf(5) and --help */
 	int secret;               /* value not printed; file must not be readable by others */
+	enum umfax_conf_scope scope;
 };
 
 /* Load PATH (NULL: $UMFAX_CONFIG, else the default).  A missing file is not
@@ -40,6 +49,17 @@ int umfax_conf_set(const char *name, const char *value, char *err, size_t errlen
 const char *umfax_conf_str(const char *name);
 long umfax_conf_int(const char *name);
 int umfax_conf_bool(const char *name);
+
+/* Routes: "[route NAME]" sections after the global settings, in file order.
+ * R is 0 .. umfax_conf_nroutes()-1, or -1 for the global values.  A route's
+ * value of a setting it does not set is the global one.  Asking a route for
+ * a setting that cannot be per route is a programming error: it aborts. */
+int umfax_conf_nroutes(void);
+const char *umfax_conf_route_name(int r);
+const char *umfax_conf_rstr(int r, const char *name);
+long umfax_conf_rint(int r, const char *name);
+int umfax_conf_rbool(int r, const char *name);
+int umfax_conf_route_isset(int r, const char *name);
 
 /* The path that was loaded, or NULL. */
 const char *umfax_conf_path(void);

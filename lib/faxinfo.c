@@ -30,3 +30,9 @@ umfax_dcs_compression(const uint8_t *dcs, int len)
 		return "MR";
 	return "MH";
 }
+
+int
+umfax_dcs_ecm(const uint8_t *dcs, int len)
+{
+	return len > 6 && (dcs[5] & 0x80) && (dcs[6] & 0x04);
+}

@@ -35,8 +35,10 @@ struct umfax_faxinfo {
 /* What a DCS frame (T.30 FCF 0x83, the octets as received: address,
  * control, FCF, then the FIF) says: the fast modem and its bit rate in
  * *RATE ("V.17", "V.29", "V.27ter"; "" for a short frame, "?" for a code
- * it does not name), and the compression ("MH", "MR", "MMR"). */
+ * it does not name), the compression ("MH", "MR", "MMR"), and whether ECM
+ * is on (1 or 0). */
 const char *umfax_dcs_modem(const uint8_t *dcs, int len, int *rate);
 const char *umfax_dcs_compression(const uint8_t *dcs, int len);
+int umfax_dcs_ecm(const uint8_t *dcs, int len);
 
 #endif

@@ -12,6 +12,7 @@
 #include "job.h"
 #include "log.h"
 #include "rtp.h"
+#include "t30setup.h"
 #include "t38dec.h"
 #include "tpkt.h"
 #include "udptl.h"
@@ -47,6 +48,7 @@ struct umfax_faxsess {
 	uint8_t hist[MAX_RED][UMFAX_UDPTL_MAX_IFP];
 	size_t hist_len[MAX_RED];
 	int nhist;
+	struct umfax_udptl_tx *ftx;         /* FEC instead of redundancy */
 	struct umfax_udptl_rx urx;
 	int urx_ok;
 	/* TCP */
@@ -111,6 +113,23 @@ static void send_udptl(struct umfax_faxsess *s, const uint8_t *buf, size_t len, 
 	p.seq = s->tx_seq++;
 	p.ifp = buf;
 	p.ifp_len = len;
+	if (s->ftx) {
+		/* FEC: fewer entries while the datagram is too big */
+		int e = s->ftx->entries;
+		for (;;) {
+			umfax_udptl_tx_fec(s->ftx, &p, e);
+			n = umfax_udptl_encode(pkt, sizeof pkt, &p);
+			if (n > 0 && (s->c.max_datagram <= 0 || n <= s->c.max_datagram || p.fec_n == 0))
+				break;
+			if (p.fec_n == 0)
+				break;
+			e = p.fec_n - 1;
+		}
+		umfax_udptl_tx_add(s->ftx, buf, len);
+		if (n <= 0)
+			return;
+		goto send;
+	}
 	nsec = s->nhist < s->c.redundancy ? s->nhist : s->c.redundancy;
 	for (;;) {
 		p.nsec = nsec;
@@ -132,6 +151,7 @@ static void send_udptl(struct umfax_faxsess *s, const uint8_t *buf, size_t len, 
 	s->hist_len[0] = len;
 	if (s->nhist < MAX_RED)
 		s->nhist++;
+send:
 	if (count < 1)
 		count = 1;
 	if (count > 5)
@@ -312,9 +332,8 @@ static void frame_handler(t30_state_t *t, void *user, int direction, const uint8
 	int fcf = msg[2] & 0xfe;
 	if (fcf == T30_DCS) {
 		snprintf(s->modem, sizeof s->modem, "%s", umfax_dcs_modem(msg, len, &s->bit_rate));
-		s->ecm = len > 6 && (msg[6] & 0x04) ? 1 : 0;
-		snprintf(s->compression, sizeof s->compression, "%s",
-		    len > 6 && (msg[5] & 0x80) && (msg[6] & 0x40) ? "MMR" : len > 4 && (msg[4] & 0x80) ? "MR" : "MH");
+		s->ecm = umfax_dcs_ecm(msg, len);
+		snprintf(s->compression, sizeof s->compression, "%s", umfax_dcs_compression(msg, len));
 	}
 	slog(s, "t=%.2f %s %s", s->ticks * 0.02, direction ? "send" : "recv", t30_frametype(msg[2]));
 }
@@ -369,38 +388,13 @@ static void setup_log(logging_state_t *ls)
 
 static void setup_t30(struct umfax_faxsess *s)
 {
-	int modems = T30_SUPPORT_V27TER;
-	if (s->c.fastest >= 9600)
-		modems |= T30_SUPPORT_V29;
-	if (s->c.fastest >= 12000)
-		modems |= T30_SUPPORT_V17;
-	if (s->c.calling)
-		t30_set_tx_file(s->t30, s->tiff, -1, -1);
-	else {
-		t30_set_rx_file(s->t30, s->tiff, -1);
-		t30_set_rx_encoding(s->t30, T4_COMPRESSION_ITU_T4_2D);
-	}
-	if (s->c.local_ident && *s->c.local_ident)
-		t30_set_tx_ident(s->t30, s->c.local_ident);
-	t30_set_ecm_capability(s->t30, s->c.ecm ? TRUE : FALSE);
-	t30_set_supported_modems(s->t30, modems);
-	t30_set_supported_compressions(s->t30, T30_SUPPORT_T4_1D_COMPRESSION
-	    | T30_SUPPORT_T4_2D_COMPRESSION | (s->c.ecm ? T30_SUPPORT_T6_COMPRESSION : 0));
-	t30_set_supported_resolutions(s->t30, T30_SUPPORT_STANDARD_RESOLUTION
-	    | T30_SUPPORT_FINE_RESOLUTION | T30_SUPPORT_SUPERFINE_RESOLUTION
-	    | T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION
-	    | T30_SUPPORT_300_300_RESOLUTION | T30_SUPPORT_400_400_RESOLUTION
-	    | T30_SUPPORT_600_600_RESOLUTION | T30_SUPPORT_1200_1200_RESOLUTION
-	    | T30_SUPPORT_300_600_RESOLUTION | T30_SUPPORT_400_800_RESOLUTION
-	    | T30_SUPPORT_600_1200_RESOLUTION);
-	t30_set_supported_image_sizes(s->t30, T30_SUPPORT_US_LETTER_LENGTH
-	    | T30_SUPPORT_US_LEGAL_LENGTH | T30_SUPPORT_UNLIMITED_LENGTH
-	    | T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH
-	    | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
-	t30_set_phase_b_handler(s->t30, phase_b, s);
-	t30_set_phase_d_handler(s->t30, phase_d, s);
-	t30_set_phase_e_handler(s->t30, phase_e, s);
-	t30_set_real_time_frame_handler(s->t30, frame_handler, s);
+	struct umfax_t30_conf tc = {
+		.calling = s->c.calling, .tiff = s->tiff, .local_ident = s->c.local_ident,
+		.ecm = s->c.ecm, .fastest = s->c.fastest,
+		.phase_b = phase_b, .phase_d = phase_d, .phase_e = phase_e, .frame = frame_handler,
+		.user = s,
+	};
+	umfax_t30_setup(s->t30, &tc);
 	setup_log(t30_get_logging_state(s->t30));
 }
 
@@ -441,6 +435,12 @@ struct umfax_faxsess *umfax_faxsess_new(const struct umfax_faxsess_conf *c,
 			if (umfax_udptl_rx_init(&s->urx, c->hold > 0 ? c->hold : 3, udptl_deliver, s) < 0)
 				goto nomem;
 			s->urx_ok = 1;
+			s->urx.t38_version = c->t38_version < 0 ? 0 : c->t38_version > 3 ? 3 : c->t38_version;
+			if (c->fec_entries > 0 && umfax_faxsess_set_fec(s, c->fec_span, c->fec_entries) < 0) {
+				snprintf(err, errlen, "UDPTL FEC span %d entries %d not possible", c->fec_span, c->fec_entries);
+				umfax_faxsess_free(s);
+				return NULL;
+			}
 		}
 		if (c->max_datagram > 0)
 			t38_set_max_datagram_size(s->core, c->max_datagram);
@@ -478,6 +478,31 @@ void umfax_faxsess_set_log(struct umfax_faxsess *s, umfax_faxsess_log_fn *fn, vo
 {
 	s->logfn = fn;
 	s->logarg = arg;
+}
+
+int umfax_faxsess_set_fec(struct umfax_faxsess *s, int span, int entries)
+{
+	struct umfax_udptl_tx *t;
+	if (s->c.kind != UMFAX_FAXSESS_UDPTL)
+		return -1;
+	if (entries <= 0) {
+		free(s->ftx);
+		s->ftx = NULL;
+		return 0;
+	}
+	if (s->ftx && s->ftx->span == span && s->ftx->entries == entries)
+		return 0;
+	if (!(t = malloc(sizeof *t)))
+		return -1;
+	if (umfax_udptl_tx_init(t, span, entries) < 0) {
+		free(t);
+		return -1;
+	}
+	/* start counting at the next sequence number: no entry reaches back
+	 * before it, as at the start of a stream */
+	free(s->ftx);
+	s->ftx = t;
+	return 0;
 }
 
 int umfax_faxsess_rx(struct umfax_faxsess *s, const uint8_t *buf, size_t len)
@@ -639,6 +664,7 @@ void umfax_faxsess_free(struct umfax_faxsess *s)
 	}
 	if (s->urx_ok)
 		umfax_udptl_rx_release(&s->urx);
+	free(s->ftx);
 	free(s->sbuf);
 	free(s->tiff);
 	free(s);

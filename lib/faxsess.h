@@ -6,7 +6,8 @@
  * umfax_faxsess_tick every 20 ms of real time; the session hands the
  * datagrams or stream bytes to send to an output callback:
  *   UDPTL  one UDPTL packet per call, with redundancy (the last N IFPs as
- *          secondaries), repeated as spandsp asks (indicators 3x);
+ *          secondaries) or FEC (parity entries, fec_entries > 0), repeated
+ *          as spandsp asks (indicators 3x);
  *   TCP    one TPKT frame (03 00 len16 IFP) per call;
  *   G.711  one RTP packet (PT 0 or 8, 160 samples) per tick.
  * Received G.711 goes through the RTP timeline (lib/rtp: reorder, drop
@@ -38,6 +39,7 @@ struct umfax_faxsess_conf {
 	int rate_tcf;             /* 1 localTCF, 2 transferredTCF (default) */
 	int fill_bit_removal;
 	int redundancy;           /* UDPTL: secondary IFPs per packet (0..8, default 3) */
+	int fec_span, fec_entries; /* UDPTL: send FEC instead (entries > 0), see udptl.h */
 	int hold;                 /* UDPTL receive: packets to wait for a missing one */
 	uint32_t ssrc;            /* G.711: our RTP SSRC */
 };
@@ -53,6 +55,11 @@ struct umfax_faxsess;
 struct umfax_faxsess *umfax_faxsess_new(const struct umfax_faxsess_conf *c,
     umfax_faxsess_out_fn *out, void *arg, char *err, size_t errlen);
 void umfax_faxsess_set_log(struct umfax_faxsess *s, umfax_faxsess_log_fn *fn, void *arg);
+
+/* UDPTL: from now on send FEC with ENTRIES parity entries over SPAN packets
+ * each (ENTRIES 0: redundancy again).  0, or -1 when the shape is out of
+ * range (umfax_udptl_tx_init) or there is no memory; nothing changes then. */
+int umfax_faxsess_set_fec(struct umfax_faxsess *s, int span, int entries);
 
 /* Bytes from the network: one datagram (UDPTL, RTP), or any amount of a
  * TCP stream (TPKT frames are cut out; partial frames kept).  0, or -1 when

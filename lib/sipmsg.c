@@ -11,6 +11,7 @@
 #include <osipparser2/osip_parser.h>
 
 static int inited;
+static char server_line[64] = "Server: umfax-sipredirect\r\n";
 
 /* ---- the arena ---------------------------------------------------------- */
 
@@ -388,7 +389,9 @@ umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
 			return -1;
 		}
 	}
-	if (strcmp(m->cseq_method, m->method) != 0) {
+	/* an ACK that repeats its INVITE's CSeq method is taken (some gateways) */
+	if (strcmp(m->cseq_method, m->method) != 0 &&
+	    !(strcmp(m->method, "ACK") == 0 && strcmp(m->cseq_method, "INVITE") == 0)) {
 		snprintf(err, errlen, "CSeq method does not match the request");
 		return -1;
 	}
@@ -408,6 +411,7 @@ umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
 		m->from_name = "";
 	}
 	m->ruri_user = nz(om->req_uri->username);
+	m->to_user = om->to->url ? nz(om->to->url->username) : "";
 	uri_str(om->req_uri, m->ruri, sizeof m->ruri);
 	uri_str(om->from->url, m->from_uri, sizeof m->from_uri);
 	uri_str(om->to->url, m->to_uri, sizeof m->to_uri);
@@ -601,7 +605,7 @@ umfax_sip_response_body(char *out, size_t n, const struct umfax_sip_msg *m,
 	puts_(&o, "\r\n");
 	if (extra)
 		puts_(&o, extra);
-	puts_(&o, "Server: umfax-sipredirect\r\n");
+	puts_(&o, server_line);
 	snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", body ? strlen(body) : 0);
 	puts_(&o, line);
 	if (body)
@@ -800,6 +804,12 @@ umfax_sip_redirect_contact(char *dst, size_t n, const char *fax_uri,
 	return (l < 0 || (size_t)l >= n) ? -1 : l;
 }
 
+void
+umfax_sip_set_server(const char *product)
+{
+	snprintf(server_line, sizeof server_line, "Server: %.40s\r\n", product);
+}
+
 const char *
 umfax_sip_reason(int code)
 {
@@ -814,6 +824,7 @@ umfax_sip_reason(int code)
 	case 408: return "Request Timeout";
 	case 480: return "Temporarily Unavailable";
 	case 481: return "Call/Transaction Does Not Exist";
+	case 487: return "Request Terminated";
 	case 488: return "Not Acceptable Here";
 	case 500: return "Server Internal Error";
 	case 501: return "Not Implemented";

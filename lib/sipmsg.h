@@ -1,5 +1,6 @@
-/* sipmsg.h - SIP requests for sipredirect: parse (libosip2), pick out what the
- * UM side needs, and format the responses of RFC 3261 8.2.6 by hand.
+/* sipmsg.h - SIP requests for sipredirect and t38recv's live mode: parse
+ * (libosip2), pick out what the UM side needs, and format the responses of
+ * RFC 3261 8.2.6 by hand.
  *
  * A struct umfax_sip_msg holds one parsed request.  Strings in it point into
  * the osip message or into the struct itself and live until
@@ -19,6 +20,7 @@ struct umfax_sip_msg {
 	void *osip;               /* osip_message_t * */
 	const char *method;       /* "INVITE", ... */
 	const char *ruri_user;    /* Request-URI user part or "" */
+	const char *to_user;      /* To URI user part or "" */
 	char call_id[256];        /* Call-ID value ("" if absent) */
 	unsigned long cseq;
 	const char *cseq_method;
@@ -63,7 +65,8 @@ int umfax_sip_is_response(const char *buf, size_t len);
 int umfax_sip_peek_method(const char *buf, size_t len, char *m, size_t n);
 
 /* Parse one request.  Returns 0, or -1 with a one-line reason in ERR when the
- * message is not a well-formed request with Via, From, To, Call-ID and CSeq.
+ * message is not a well-formed request with Via, From, To, Call-ID and CSeq
+ * (whose method must be the request's; an ACK with "INVITE" there is taken).
  * When -1 is returned and answerable is set to 1, the message had enough
  * (Via, From, To, Call-ID, CSeq) to send a 400 with umfax_sip_response(). */
 int umfax_sip_msg_parse(struct umfax_sip_msg *m, const char *buf, size_t len,
@@ -132,6 +135,11 @@ int umfax_sip_referred_by(char *dst, size_t n, const char *host,
  * FAXURI gets "sip:" prepended when it has no scheme.  Returns length or -1. */
 int umfax_sip_redirect_contact(char *dst, size_t n, const char *fax_uri,
     const char *referred_by);
+
+/* The product in the Server header of the responses ("umfax-t38recv"; at most
+ * 40 bytes; "umfax-sipredirect" until set).  Once per process, before any
+ * response. */
+void umfax_sip_set_server(const char *product);
 
 /* Standard reason phrase for CODE ("Moved Temporarily"). */
 const char *umfax_sip_reason(int code);

@@ -13,6 +13,7 @@
 #include "faxinfo.h"
 #include "job.h"
 #include "log.h"
+#include "t30setup.h"
 #include "t38dec.h"
 
 #define CHUNK 160                 /* samples per clock step (20 ms) */
@@ -71,11 +72,6 @@ static void phase_e(t30_state_t *s, void *user, int code)
 	d->t_end = d->now;
 }
 
-static int dcs_ecm(const uint8_t *dcs, int len)
-{
-	return len > 6 && (dcs[5] & 0x80) && (dcs[6] & 0x04);
-}
-
 static void ident(char *dst, size_t n, const uint8_t *msg, int len)
 {
 	/* T.30 idents are sent last character first, padded with spaces */
@@ -114,7 +110,7 @@ char *umfax_t38dec_describe(char *dst, size_t n, const uint8_t *msg, int len)
 		int w = len > 5 ? msg[5] & 0x03 : 0;
 		snprintf(dst, n, "%s: sender chooses %s %d bit/s, %s, width %s, %s, %s", name, m, rate,
 		    res, w == 1 ? "2048" : w == 2 ? "2432" : "1728", umfax_dcs_compression(msg, len),
-		    dcs_ecm(msg, len) ? "ECM" : "no ECM");
+		    umfax_dcs_ecm(msg, len) ? "ECM" : "no ECM");
 		return dst;
 	}
 	if (fcf == T30_DIS)
@@ -200,7 +196,7 @@ static void frame_handler(t30_state_t *s, void *user, int direction, const uint8
 			int rate;
 			const char *m = umfax_dcs_modem(d->dcs, d->dcs_len, &rate);
 			snprintf(line, sizeof(line), "phase C  page data follows (%s %d bit/s%s)", m, rate,
-			    dcs_ecm(d->dcs, d->dcs_len) ? ", ECM blocks" : "");
+			    umfax_dcs_ecm(d->dcs, d->dcs_len) ? ", ECM blocks" : "");
 			d->frame_fn(d->frame_arg, d->now - d->t0, 1, line);
 		}
 	}
@@ -248,29 +244,13 @@ struct umfax_t38dec *umfax_t38dec_new(const char *tiff_path, const struct umfax_
 	t38_terminal_set_fill_bit_removal(d->term, c->fill_bit_removal ? TRUE : FALSE);
 	t38_set_sequence_number_handling(d->core, TRUE);
 
-	t30_set_rx_file(d->t30, d->tiff_path, -1);
-	t30_set_rx_encoding(d->t30, T4_COMPRESSION_ITU_T4_2D);
-	if (c->local_ident && *c->local_ident)
-		t30_set_tx_ident(d->t30, c->local_ident);
-	t30_set_ecm_capability(d->t30, TRUE);
-	t30_set_supported_modems(d->t30, T30_SUPPORT_V27TER | T30_SUPPORT_V29 | T30_SUPPORT_V17);
-	t30_set_supported_compressions(d->t30, T30_SUPPORT_T4_1D_COMPRESSION
-	    | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
-	t30_set_supported_resolutions(d->t30, T30_SUPPORT_STANDARD_RESOLUTION
-	    | T30_SUPPORT_FINE_RESOLUTION | T30_SUPPORT_SUPERFINE_RESOLUTION
-	    | T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION
-	    | T30_SUPPORT_300_300_RESOLUTION | T30_SUPPORT_400_400_RESOLUTION
-	    | T30_SUPPORT_600_600_RESOLUTION | T30_SUPPORT_1200_1200_RESOLUTION
-	    | T30_SUPPORT_300_600_RESOLUTION | T30_SUPPORT_400_800_RESOLUTION
-	    | T30_SUPPORT_600_1200_RESOLUTION);
-	t30_set_supported_image_sizes(d->t30, T30_SUPPORT_US_LETTER_LENGTH
-	    | T30_SUPPORT_US_LEGAL_LENGTH | T30_SUPPORT_UNLIMITED_LENGTH
-	    | T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH
-	    | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
-	t30_set_phase_b_handler(d->t30, phase_b, d);
-	t30_set_phase_d_handler(d->t30, phase_d, d);
-	t30_set_phase_e_handler(d->t30, phase_e, d);
-	t30_set_real_time_frame_handler(d->t30, frame_handler, d);
+	struct umfax_t30_conf tc = {
+		.calling = 0, .tiff = d->tiff_path, .local_ident = c->local_ident,
+		.ecm = 1, .fastest = 14400,
+		.phase_b = phase_b, .phase_d = phase_d, .phase_e = phase_e, .frame = frame_handler,
+		.user = d,
+	};
+	umfax_t30_setup(d->t30, &tc);
 	setup_log(t38_terminal_get_logging_state(d->term));
 	setup_log(t38_core_get_logging_state(d->core));
 	setup_log(t30_get_logging_state(d->t30));
@@ -384,7 +364,7 @@ int umfax_t38dec_finish(struct umfax_t38dec *d, struct umfax_faxinfo *info)
 	const char *m = umfax_dcs_modem(d->dcs, d->dcs_len, &rate);
 	snprintf(info->modem, sizeof(info->modem), "%s", m);
 	info->bit_rate = rate ? rate : st.bit_rate;
-	info->ecm = d->dcs_len ? dcs_ecm(d->dcs, d->dcs_len) : st.error_correcting_mode != 0;
+	info->ecm = d->dcs_len ? umfax_dcs_ecm(d->dcs, d->dcs_len) : st.error_correcting_mode != 0;
 	snprintf(info->compression, sizeof(info->compression), "%s",
 	    d->dcs_len ? umfax_dcs_compression(d->dcs, d->dcs_len) : "");
 	const char *tsi = t30_get_rx_ident(d->t30);

@@ -33,9 +33,10 @@
 #include "job.h"
 #include "log.h"
 #include "sdp.h"
-#include "t38live_sip.h"
+#include "sipmsg.h"
 #include "spool.h"
 #include "t38live.h"
+#include "tls.h"
 
 #define TICK_MS       20
 #define T1_MS         500
@@ -43,10 +44,12 @@
 #define SIPBUF        65536
 #define BYE_WAIT_MS   2000        /* after T.30 ends, wait this long for the far end's BYE */
 #define TCP_IDLE_MS   60000
+#define MIN_SE        90          /* RFC 4028: the smallest Session-Expires we take */
+#define MIN_SE_TEXT   "90"
 #define MAX_ALLOW     32
 #define MAX_CONNS     1024        /* SIP TCP connections at once */
 
-enum ev_type { EV_SIPUDP = 1, EV_SIPTCPL, EV_SIPTCP, EV_T38TCPL, EV_T38TCP, EV_MEDIA, EV_TIMER, EV_SIGNAL };
+enum ev_type { EV_SIPUDP = 1, EV_SIPTCPL, EV_SIPTLSL, EV_SIPTCP, EV_T38TCPL, EV_T38TCP, EV_MEDIA, EV_TIMER, EV_SIGNAL };
 
 struct ev {
 	int type;
@@ -54,9 +57,11 @@ struct ev {
 	void *p;
 };
 
-struct conn {                     /* a SIP TCP connection */
+struct conn {                     /* a SIP TCP or TLS connection */
 	struct ev ev;
 	struct conn *next;
+	struct umfax_tls_conn *tls;       /* NULL: plain TCP */
+	int handshaking;                  /* TLS: until the handshake is done */
 	char buf[SIPBUF + 1];
 	size_t len;
 	long last_ms;
@@ -90,7 +95,7 @@ struct call {
 	size_t resp_len;
 	long rtx_at, rtx_iv, rtx_end;
 	/* dialog, for our BYE */
-	char remote_target[UMFAX_LSIP_MAX_URI];
+	char remote_target[UMFAX_SIP_MAX_URI];
 	char their_from[1024];    /* their From header value (our To) */
 	char their_to[1024];      /* their To header value (our From), with our tag */
 	unsigned long our_cseq;
@@ -127,6 +132,19 @@ struct call {
 	time_t start_wall;
 	int committed;
 	long foreign;             /* media datagrams from other addresses, dropped */
+	const struct froute *ro;  /* the umfax.conf route the call took */
+};
+
+/* A [route NAME] of umfax.conf, resolved at start; the last one of srv's
+ * table holds the global settings and takes every call no route took. */
+struct froute {
+	const char *name;         /* "default" for the global settings */
+	char called[1100];        /* route_called ("" any) */
+	struct umfax_iprange source[MAX_ALLOW], allow[MAX_ALLOW];
+	int nsource, nallow;
+	int prefer_g711, reinvite, ecm, redundancy, t38_version, fec_span, fec_entries;
+	char fastest[8];          /* t38live_fastest_modem, as written in SDP */
+	char ident[24];           /* local_ident (CSI) */
 };
 
 struct srv {
@@ -142,10 +160,10 @@ struct srv {
 	int stop;
 	int udpfd;
 	unsigned long long salt;
-	struct umfax_iprange allow[MAX_ALLOW];
-	int nallow;
+	struct froute *routes;    /* umfax.conf's routes, then the global settings */
+	struct umfax_tls *tls;    /* SIP over TLS, or NULL */
+	int nroutes;
 	const struct umfax_t38live_cfg *cfg;
-	int prefer_g711;
 	int tcp_port;
 	char media_addr[INET6_ADDRSTRLEN];
 	int worst;
@@ -328,6 +346,16 @@ int umfax_t38live_param(const char *hdr, const char *name, char *dst, size_t n)
 
 /* ---------------------------------------------------------------- SIP output */
 
+/* "udp", "tcp" or "tls" for Contact; UPPER for Via. */
+static const char *rt_transport(const struct route *rt, int upper)
+{
+	if (!rt->tcp)
+		return upper ? "UDP" : "udp";
+	if (rt->conn && rt->conn->tls)
+		return upper ? "TLS" : "tls";
+	return upper ? "TCP" : "tcp";
+}
+
 static void sip_send(struct srv *s, const struct route *rt, const char *buf, size_t len)
 {
 	if (rt->tcp) {
@@ -335,8 +363,9 @@ static void sip_send(struct srv *s, const struct route *rt, const char *buf, siz
 			return;
 		size_t off = 0;
 		while (off < len) {
-			ssize_t w = send(rt->conn->ev.fd, buf + off, len - off, MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
+			ssize_t w = rt->conn->tls ? umfax_tls_write(rt->conn->tls, buf + off, len - off) :
+			    send(rt->conn->ev.fd, buf + off, len - off, MSG_NOSIGNAL);
+			if (w < 0 && !rt->conn->tls && errno == EINTR)
 				continue;
 			if (w <= 0) {
 				rt->conn->dead = 1;
@@ -352,11 +381,16 @@ static void sip_send(struct srv *s, const struct route *rt, const char *buf, siz
 }
 
 /* A response to M, with extra header lines and a body (SDP) or none. */
-static int respond(struct srv *s, const struct route *rt, const struct umfax_lsip *m,
+static int respond(struct srv *s, const struct route *rt, const struct umfax_sip_msg *m,
     int code, const char *totag, const char *extra, const char *body, char *keep, size_t keepn)
 {
-	char out[8192];
-	int n = umfax_lsip_response(out, sizeof out, m, code, totag, extra, body);
+	char out[8192], ex[2048];
+	if (body) {
+		if ((size_t) snprintf(ex, sizeof ex, "%sContent-Type: application/sdp\r\n", extra ? extra : "") >= sizeof ex)
+			return -1;
+		extra = ex;
+	}
+	int n = umfax_sip_response_body(out, sizeof out, m, code, NULL, totag, extra, body);
 	if (n < 0)
 		return -1;
 	sip_send(s, rt, out, (size_t) n);
@@ -452,6 +486,8 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	set_if(&job, "Um-Context", c->context);
 	set_if(&job, "Remote-Ident", info.remote_ident);
 	umfax_job_set(&job, "Transport", c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none");
+	if (c->ro)
+		umfax_job_set(&job, "Route", c->ro->name);
 	umfax_job_setf(&job, "Pages", "%d", info.pages);
 	if (info.pages > 0) {
 		umfax_job_setf(&job, "Resolution", "%dx%d", info.x_res, info.y_res);
@@ -551,7 +587,7 @@ static void send_bye(struct srv *s, struct call *c)
 	    "CSeq: %lu BYE\r\n"
 	    "User-Agent: umfax-t38recv\r\n"
 	    "Content-Length: 0\r\n\r\n",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, port, branch,
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, port, branch,
 	    c->their_to, c->their_from, c->call_id, c->our_cseq);
 	if (n < 0 || (size_t) n >= sizeof c->bye) {
 		c->state = CS_GONE;
@@ -612,14 +648,14 @@ static int start_session(struct srv *s, struct call *c, char *err, size_t errlen
 	fc.kind = c->kind;
 	fc.calling = 0;
 	fc.tiff = c->tiff;
-	fc.local_ident = umfax_conf_str("local_ident");
-	fc.ecm = umfax_conf_bool("t38live_ecm");
-	fc.fastest = atoi(umfax_conf_str("t38live_fastest_modem"));
+	fc.local_ident = c->ro->ident;
+	fc.ecm = c->ro->ecm;
+	fc.fastest = atoi(c->ro->fastest);
 	fc.t38_version = c->t38_version;
 	fc.max_datagram = c->max_datagram;
 	fc.rate_tcf = c->rate_tcf;
 	fc.fill_bit_removal = 0;
-	fc.redundancy = (int) umfax_conf_int("t38live_redundancy");
+	fc.redundancy = c->ro->redundancy;
 	fc.hold = 4;
 	fc.ssrc = (uint32_t) random();
 	if (c->fs)
@@ -687,10 +723,10 @@ static int attr_value(const char *body, size_t len, const char *name, char *dst,
 }
 
 /* Pick the media of an offer.  Returns the index in SDP, -1 none acceptable. */
-static int choose_media(struct srv *s, const struct umfax_sdp *sdp)
+static int choose_media(struct srv *s, const struct froute *ro, const struct umfax_sdp *sdp)
 {
 	int i;
-	if (!s->prefer_g711) {
+	if (!ro->prefer_g711) {
 		for (i = 0; i < sdp->nmedia; i++)
 			if (sdp->m[i].kind == UMFAX_SDP_T38_UDPTL && sdp->m[i].port > 0)
 				return i;
@@ -719,9 +755,9 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		snprintf(why, wn, "no SDP offer");
 		return 488;
 	}
-	sel = choose_media(s, &sdp);
+	sel = choose_media(s, c->ro, &sdp);
 	if (sel < 0) {
-		snprintf(why, wn, "no acceptable media offered (%s)", s->prefer_g711 ? "G.711 only" : "T.38 or G.711");
+		snprintf(why, wn, "no acceptable media offered (%s)", c->ro->prefer_g711 ? "G.711 only" : "T.38 or G.711");
 		return 488;
 	}
 	const struct umfax_sdp_media *m = &sdp.m[sel];
@@ -738,7 +774,7 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		if (c->pt == 8)
 			kind = UMFAX_FAXSESS_ALAW;
 	} else {
-		int maxv = (int) umfax_conf_int("t38live_t38_version");
+		int maxv = c->ro->t38_version;
 		c->t38_version = m->t38_version < 0 ? 0 : m->t38_version > maxv ? maxv : m->t38_version;
 		c->max_datagram = m->t38_max_datagram;
 		c->rate_tcf = 2;
@@ -780,6 +816,13 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		c->mpeer = peer;
 		c->mplen = pl;
 	}
+	/* UDPTL error recovery we send: FEC when offered, redundancy otherwise */
+	int fec = kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC;
+	if (kind == UMFAX_FAXSESS_UDPTL && umfax_faxsess_set_fec(c->fs,
+	    c->ro->fec_span, fec ? c->ro->fec_entries : 0) < 0) {
+		snprintf(why, wn, "cannot set up UDPTL FEC");
+		return 500;
+	}
 	/* the answer */
 	const char *fam = c->local.ss_family == AF_INET6 ? "IP6" : "IP4";
 	o += snprintf(ans + o, an - (size_t) o, "v=0\r\no=umfax %lu %lu IN %s %s\r\ns=umfax\r\nc=IN %s %s\r\nt=0 0\r\n",
@@ -805,10 +848,10 @@ static int negotiate(struct srv *s, struct call *c, const char *body, size_t ble
 		o += snprintf(ans + o, an - (size_t) o,
 		    "a=T38FaxVersion:%d\r\na=T38MaxBitRate:%s\r\na=T38FaxRateManagement:%s\r\n"
 		    "a=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:%d\r\n",
-		    c->t38_version, umfax_conf_str("t38live_fastest_modem"),
+		    c->t38_version, c->ro->fastest,
 		    c->rate_tcf == 1 ? "localTCF" : "transferredTCF", 1400);
 		if (kind == UMFAX_FAXSESS_UDPTL)
-			o += snprintf(ans + o, an - (size_t) o, "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
+			o += snprintf(ans + o, an - (size_t) o, "a=T38FaxUdpEC:%s\r\n", fec ? "t38UDPFEC" : "t38UDPRedundancy");
 	}
 	if (o >= (int) an) {
 		snprintf(why, wn, "SDP answer too long");
@@ -828,15 +871,57 @@ static struct call *find_call(struct srv *s, const char *call_id, const char *fr
 	return NULL;
 }
 
-static int allowed(struct srv *s, const struct sockaddr_storage *peer)
+static int in_ranges(const struct umfax_iprange *r, int n, const struct sockaddr_storage *peer)
 {
 	int i;
-	if (s->nallow == 0)
+	if (n == 0)
 		return 1;
-	for (i = 0; i < s->nallow; i++)
-		if (umfax_iprange_match(&s->allow[i], (const struct sockaddr *) peer, ss_len(peer)))
+	for (i = 0; i < n; i++)
+		if (umfax_iprange_match(&r[i], (const struct sockaddr *) peer, ss_len(peer)))
 			return 1;
 	return 0;
+}
+
+/* CALLED against a route_called list: "*" any, "NUMBER*" a prefix, else the
+ * whole number.  An empty list matches any number, even none. */
+int umfax_t38live_called_match(const char *list, const char *called)
+{
+	const char *p = list;
+	size_t n;
+	if (!list[0])
+		return 1;
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n > 0 && called && called[0]) {
+			if (p[n - 1] == '*' ? strncmp(p, called, n - 1) == 0 :
+			    strlen(called) == n && strncmp(p, called, n) == 0)
+				return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* The first route whose called numbers and source addresses both fit; the
+ * global settings when none does.  CALLED is NULL for T.38 TCP sessions no
+ * SIP call announced: only routes without route_called take those. */
+static const struct froute *route_for(struct srv *s, const char *called, const struct sockaddr_storage *peer)
+{
+	int i;
+	for (i = 0; i < s->nroutes - 1; i++) {
+		const struct froute *ro = &s->routes[i];
+		if (called == NULL && ro->called[0])
+			continue;
+		if (umfax_t38live_called_match(ro->called, called) && in_ranges(ro->source, ro->nsource, peer))
+			return ro;
+	}
+	return &s->routes[s->nroutes - 1];
+}
+
+static int allowed(const struct froute *ro, const struct sockaddr_storage *peer)
+{
+	return in_ranges(ro->allow, ro->nallow, peer);
 }
 
 static struct call *call_new(struct srv *s, const struct sockaddr_storage *peer)
@@ -909,6 +994,28 @@ static const char *hdr_value(osip_message_t *om, const char *name, const char *c
 	return NULL;
 }
 
+/* Whether the Supported headers (full or compact name) list option TAG. */
+static int supports(osip_message_t *om, const char *tag)
+{
+	static const char *const names[] = { "supported", "k" };
+	size_t tl = strlen(tag);
+	for (int n = 0; n < 2; n++)
+		for (int pos = 0; pos < 64; pos++) {
+			osip_header_t *h = NULL;
+			pos = osip_message_header_get_byname(om, names[n], pos, &h);
+			if (pos < 0 || !h)
+				break;
+			for (const char *p = h->hvalue; p && *p;) {
+				p += strspn(p, " \t,");
+				size_t l = strcspn(p, " \t,");
+				if (l == tl && strncasecmp(p, tag, tl) == 0)
+					return 1;
+				p += l;
+			}
+		}
+	return 0;
+}
+
 static int get_body(osip_message_t *om, const char **body, size_t *len)
 {
 	osip_body_t *b = NULL;
@@ -922,7 +1029,7 @@ static int get_body(osip_message_t *om, const char **body, size_t *len)
 	return -1;
 }
 
-static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip *m, int sipfd)
+static void new_invite(struct srv *s, const struct route *rt, struct umfax_sip_msg *m, int sipfd)
 {
 	osip_message_t *om = m->osip;
 	char totag[17], why[256], q[300], extra[512], ans[2048];
@@ -930,11 +1037,19 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	size_t blen;
 	int code;
 
-	umfax_lsip_totag(m, s->salt, totag);
-	if (!allowed(s, &rt->peer)) {
+	char called[128];
+	const struct froute *ro;
+
+	umfax_sip_totag(m, s->salt, totag);
+	{
+		const char *u = m->ruri_user[0] ? m->ruri_user : m->to_user;
+		umfax_job_clean(called, sizeof called, u, strlen(u));
+	}
+	ro = route_for(s, called, &rt->peer);
+	if (!allowed(ro, &rt->peer)) {
 		respond(s, rt, m, 403, totag, "Warning: 399 umfax \"caller address not allowed\"\r\n", NULL, NULL, 0);
-		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s reason=\"address not allowed\"",
-		    addr_text(q, sizeof q, &rt->peer));
+		umfax_log(LOG_NOTICE, NULL, m->call_id, "result=refused code=403 peer=%s called=%s route=%s reason=\"address not allowed\"",
+		    addr_text(q, sizeof q, &rt->peer), called[0] ? called : "none", ro->name);
 		return;
 	}
 	if (s->ncalls >= umfax_conf_int("t38live_max_calls")) {
@@ -949,6 +1064,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	}
 	c->sip = 1;
 	c->rt = *rt;
+	c->ro = ro;
 	snprintf(c->call_id, sizeof c->call_id, "%s", m->call_id);
 	snprintf(c->from_tag, sizeof c->from_tag, "%s", m->from_tag);
 	memcpy(c->our_tag, totag, sizeof totag);
@@ -958,11 +1074,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	/* who and for whom */
 	umfax_job_clean(c->caller, sizeof c->caller, m->from_user, strlen(m->from_user));
 	umfax_job_clean(c->caller_name, sizeof c->caller_name, m->from_name, strlen(m->from_name));
-	{
-		char u[256] = "";
-		snprintf(u, sizeof u, "%s", m->ruri_user[0] ? m->ruri_user : m->to_user);
-		umfax_job_clean(c->called, sizeof c->called, u, strlen(u));
-	}
+	snprintf(c->called, sizeof c->called, "%s", called);
 	rb = hdr_value(om, "referred-by", "b");
 	if (rb) {
 		char v[2048];
@@ -1018,13 +1130,31 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	}
 	local_addr_towards(s, &rt->peer, &c->local, sipfd);
 	ip_only(c->local_ip, sizeof c->local_ip, &c->local);
-	/* session timer (RFC 4028): we take what is asked, the caller refreshes */
+	/* session timer (RFC 4028): when the caller supports it and does not ask
+	 * us to refresh, we take what is asked if it is at least MIN_SE (422
+	 * with Min-SE otherwise) and the caller refreshes; otherwise (we would
+	 * have to refresh) the 200 has no Session-Expires: no session timer */
 	{
 		const char *se = hdr_value(om, "session-expires", "x");
 		extra[0] = 0;
 		if (se) {
-			long v = strtol(se, NULL, 10);
-			if (v >= 90) {
+			char *e;
+			long v = strtol(se, &e, 10);
+			if (e == se || v < 1) {
+				/* not a delta-seconds: no session timer */
+			} else if (!supports(om, "timer") || strcasestr(e, "refresher=uas")) {
+				umfax_log(LOG_INFO, c->job_id, c->call_id, "event=no-session-timer reason=\"%s\"",
+				    supports(om, "timer") ? "refresher=uas asked" : "caller does not support timer");
+			} else if (v < MIN_SE) {
+				respond(s, rt, m, 422, totag, "Min-SE: " MIN_SE_TEXT "\r\n", NULL, NULL, 0);
+				umfax_log(LOG_NOTICE, c->job_id, c->call_id,
+				    "result=refused code=422 peer=%s reason=\"Session-Expires %ld below Min-SE " MIN_SE_TEXT "\"",
+				    c->peer_text, v);
+				unlink(c->tiff);
+				c->committed = 1;
+				call_free(s, c);
+				return;
+			} else {
 				c->session_expires = v;
 				c->refresh_deadline = now_ms() + v * 1000L;
 				snprintf(extra, sizeof extra, "Session-Expires: %ld;refresher=uac\r\nRequire: timer\r\n", v);
@@ -1053,7 +1183,7 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 			port = get_port(&ss);
 		snprintf(me, sizeof me, c->local.ss_family == AF_INET6 ? "[%s]" : "%s", c->local_ip);
 		snprintf(ex, sizeof ex, "Contact: <sip:%s:%d;transport=%s>\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
-		    "Supported: timer\r\n%s", me, port, rt->tcp ? "tcp" : "udp", extra);
+		    "Supported: timer\r\n%s", me, port, rt_transport(rt, 0), extra);
 		respond(s, rt, m, 100, NULL, NULL, NULL, NULL, 0);
 		int n = respond(s, rt, m, 200, totag, ex, ans, c->resp, sizeof c->resp);
 		c->resp_len = n > 0 ? (size_t) n : 0;
@@ -1062,12 +1192,12 @@ static void new_invite(struct srv *s, const struct route *rt, struct umfax_lsip 
 	c->rtx_iv = T1_MS;
 	c->rtx_at = now_ms() + T1_MS;
 	c->rtx_end = now_ms() + 64 * T1_MS;
-	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=answer peer=%s transport=%s caller=%s called=%s recipient=%s",
+	umfax_log(LOG_INFO, c->job_id, c->call_id, "event=answer peer=%s transport=%s caller=%s called=%s recipient=%s route=%s",
 	    c->peer_text, umfax_faxsess_kind_name(c->kind), c->caller[0] ? c->caller : "none",
-	    c->called[0] ? c->called : "none", c->recipient);
+	    c->called[0] ? c->called : "none", c->recipient, ro->name);
 }
 
-static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_lsip *m)
+static void reinvite(struct srv *s, struct call *c, const struct route *rt, struct umfax_sip_msg *m)
 {
 	char ans[2048], why[256], ex[600];
 	const char *body;
@@ -1119,7 +1249,7 @@ static void send_reinvite(struct srv *s, struct call *c)
 	    "a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:1400\r\n"
 	    "a=T38FaxUdpEC:t38UDPRedundancy\r\n",
 	    (unsigned long) (c->start_ms & 0xffffff), c->sdp_version, fam, c->local_ip, fam, c->local_ip,
-	    c->media_port, umfax_conf_int("t38live_t38_version"), umfax_conf_str("t38live_fastest_modem"));
+	    c->media_port, (long) c->ro->t38_version, c->ro->fastest);
 	c->rv_cseq = ++c->our_cseq;
 	int n = snprintf(c->rv, sizeof c->rv,
 	    "INVITE %s SIP/2.0\r\n"
@@ -1133,8 +1263,8 @@ static void send_reinvite(struct srv *s, struct call *c)
 	    "User-Agent: umfax-t38recv\r\n"
 	    "Content-Type: application/sdp\r\n"
 	    "Content-Length: %d\r\n\r\n%s",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, port, c->rv_branch,
-	    c->their_to, c->their_from, c->call_id, c->rv_cseq, via_host, port, c->rt.tcp ? "tcp" : "udp", sl, sdp);
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, port, c->rv_branch,
+	    c->their_to, c->their_from, c->call_id, c->rv_cseq, via_host, port, rt_transport(&c->rt, 0), sl, sdp);
 	if (n < 0 || (size_t) n >= sizeof c->rv)
 		return;
 	c->rv_len = (size_t) n;
@@ -1158,7 +1288,7 @@ static void reinvite_answered(struct srv *s, struct call *c, osip_message_t *om)
 	int n = snprintf(ack, sizeof ack,
 	    "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s%s;rport\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
 	    "Call-ID: %s\r\nCSeq: %lu ACK\r\nContent-Length: 0\r\n\r\n",
-	    c->remote_target, c->rt.tcp ? "TCP" : "UDP", via_host, c->rv_branch, code < 300 ? "a" : "",
+	    c->remote_target, rt_transport(&c->rt, 1), via_host, c->rv_branch, code < 300 ? "a" : "",
 	    c->their_to, to, c->call_id, c->rv_cseq);
 	osip_free(to);
 	if (n > 0 && (size_t) n < sizeof ack)
@@ -1201,7 +1331,7 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 {
 	osip_message_t *om = NULL;
 	struct call *c;
-	umfax_lsip_init();
+	umfax_sip_init();
 	if (osip_message_init(&om) != 0)
 		return;
 	if (osip_message_parse(om, buf, len) == 0 && om->call_id && om->call_id->number && om->cseq &&
@@ -1238,26 +1368,26 @@ static void handle_response(struct srv *s, const char *buf, size_t len)
 
 static void handle_sip(struct srv *s, const struct route *rt, const char *buf, size_t len, int sipfd)
 {
-	struct umfax_lsip m;
+	struct umfax_sip_msg m;
 	char err[256], q[300], pa[96];
 	int answerable = 0;
 	struct call *c;
 
-	if (umfax_lsip_is_response(buf, len)) {
+	if (umfax_sip_is_response(buf, len)) {
 		handle_response(s, buf, len);
 		return;
 	}
-	if (umfax_lsip_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
+	if (umfax_sip_msg_parse(&m, buf, len, &answerable, err, sizeof err) < 0) {
 		char totag[17];
 		umfax_log(LOG_NOTICE, NULL, m.call_id[0] ? m.call_id : NULL, "event=bad-request peer=%s error=%s",
 		    addr_text(pa, sizeof pa, &rt->peer), umfax_log_quote(q, sizeof q, err));
 		if (answerable && m.method && strcmp(m.method, "ACK") != 0) {
-			umfax_lsip_totag(&m, s->salt, totag);
+			umfax_sip_totag(&m, s->salt, totag);
 			char ex[400];
 			snprintf(ex, sizeof ex, "Warning: 399 umfax \"%s\"\r\n", err);
 			respond(s, rt, &m, 400, totag, ex, NULL, NULL, 0);
 		}
-		umfax_lsip_release(&m);
+		umfax_sip_msg_release(&m);
 		return;
 	}
 	c = find_call(s, m.call_id, m.from_tag);
@@ -1276,7 +1406,7 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 	} else if (strcmp(m.method, "ACK") == 0) {
 		if (c && c->state == CS_ANSWERED) {
 			c->state = CS_CONFIRMED;
-			if (c->rv_state == 0 && !s->prefer_g711 && umfax_conf_bool("t38live_reinvite") &&
+			if (c->rv_state == 0 && !c->ro->prefer_g711 && c->ro->reinvite &&
 			    (c->kind == UMFAX_FAXSESS_ULAW || c->kind == UMFAX_FAXSESS_ALAW))
 				send_reinvite(s, c);
 		}
@@ -1297,7 +1427,7 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		respond(s, rt, &m, c ? 200 : 481, c ? c->our_tag : NULL, NULL, NULL, NULL, 0);
 	} else if (strcmp(m.method, "OPTIONS") == 0) {
 		char totag[17];
-		umfax_lsip_totag(&m, s->salt, totag);
+		umfax_sip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 200, totag,
 		    "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\nAccept: application/sdp\r\nSupported: timer\r\n",
 		    NULL, NULL, 0);
@@ -1315,10 +1445,10 @@ static void handle_sip(struct srv *s, const struct route *rt, const char *buf, s
 		}
 	} else {
 		char totag[17];
-		umfax_lsip_totag(&m, s->salt, totag);
+		umfax_sip_totag(&m, s->salt, totag);
 		respond(s, rt, &m, 405, totag, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n", NULL, NULL, 0);
 	}
-	umfax_lsip_release(&m);
+	umfax_sip_msg_release(&m);
 }
 
 /* ---------------------------------------------------------------- sockets */
@@ -1353,9 +1483,35 @@ static void conn_drop(struct srv *s, struct conn *cn)
 			*pp = cn->next;
 			break;
 		}
+	if (cn->tls)
+		umfax_tls_close(cn->tls);
 	ev_close(s, &cn->ev);
 	free(cn);
 	s->nconns--;
+}
+
+/* TLS: go on with the handshake.  0 when it is done (now or before), 1 while
+ * it waits for the client, -1 when it failed (the connection is dead). */
+static int tls_handshake(struct conn *cn, const struct route *rt)
+{
+	char err[300], q[400], peer[80], who[256], qw[300];
+	int h;
+	if (!cn->handshaking)
+		return 0;
+	h = umfax_tls_handshake(cn->tls, err, sizeof err);
+	if (h == UMFAX_TLS_WANT_READ || h == UMFAX_TLS_WANT_WRITE)
+		return 1;
+	if (h != 1) {
+		umfax_log(LOG_NOTICE, NULL, NULL, "event=tls-refused peer=%s error=%s",
+		    addr_text(peer, sizeof peer, &rt->peer), umfax_log_quote(q, sizeof q, err));
+		cn->dead = 1;
+		return -1;
+	}
+	cn->handshaking = 0;
+	umfax_tls_peer(cn->tls, who, sizeof who);
+	umfax_log(LOG_INFO, NULL, NULL, "event=tls peer=%s cipher=%s client=%s", addr_text(peer, sizeof peer, &rt->peer),
+	    umfax_tls_cipher(cn->tls), who[0] ? umfax_log_quote(qw, sizeof qw, who) : "none");
+	return 0;
 }
 
 static void sip_tcp_read(struct srv *s, struct conn *cn)
@@ -1366,12 +1522,24 @@ static void sip_tcp_read(struct srv *s, struct conn *cn)
 	socklen_t l = sizeof rt.peer;
 	getpeername(cn->ev.fd, (struct sockaddr *) &rt.peer, &l);
 	rt.plen = l;
+	if (cn->tls && tls_handshake(cn, &rt) != 0) {
+		if (cn->dead)
+			conn_drop(s, cn);
+		return;
+	}
 	for (;;) {
-		ssize_t r = recv(cn->ev.fd, cn->buf + cn->len, SIPBUF - cn->len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+		ssize_t r;
+		if (cn->tls) {
+			r = umfax_tls_read(cn->tls, cn->buf + cn->len, SIPBUF - cn->len);
+			if (r == UMFAX_TLS_WANT_READ || r == UMFAX_TLS_WANT_WRITE)
+				break;
+		} else {
+			r = recv(cn->ev.fd, cn->buf + cn->len, SIPBUF - cn->len, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+		}
 		if (r <= 0) {
 			cn->dead = 1;
 			break;
@@ -1451,11 +1619,13 @@ static struct call *tcp_session(struct srv *s, int fd, const struct sockaddr_sto
 	if (!c) {
 		if (!s->cfg->inetd && !umfax_conf_bool("t38live_tcp_unsignalled"))
 			return NULL;
-		if (!allowed(s, peer))
+		const struct froute *ro = route_for(s, NULL, peer);
+		if (!allowed(ro, peer))
 			return NULL;
 		c = call_new(s, peer);
 		if (!c)
 			return NULL;
+		c->ro = ro;
 		c->kind = UMFAX_FAXSESS_TCP;
 		c->t38_version = (int) umfax_conf_int("t38live_tcp_t38_version");
 		c->rate_tcf = 2;
@@ -1465,7 +1635,8 @@ static struct call *tcp_session(struct srv *s, int fd, const struct sockaddr_sto
 			call_free(s, c);
 			return NULL;
 		}
-		umfax_log(LOG_INFO, c->job_id, NULL, "event=answer peer=%s transport=t38-tcp signalled=no", c->peer_text);
+		umfax_log(LOG_INFO, c->job_id, NULL, "event=answer peer=%s transport=t38-tcp signalled=no route=%s",
+		    c->peer_text, ro->name);
 	}
 	c->tconn = calloc(1, sizeof *c->tconn);
 	if (!c->tconn)
@@ -1577,7 +1748,9 @@ static void on_tick(struct srv *s, uint64_t n)
 				end_call(s, c, "fax-done", 1);
 			else if (t >= c->deadline_ms)
 				end_call(s, c, "call-timeout", 1);
-			else if (c->session_expires && t >= c->refresh_deadline)
+			else if (c->session_expires && t >= c->refresh_deadline -
+			    (c->session_expires >= 96 ? 32000L : c->session_expires * 1000L / 3))
+				/* RFC 4028 section 10: BYE min(32 s, SE/3) before the session expires */
 				end_call(s, c, "session-expired", 1);
 			else if (c->sip && c->kind == UMFAX_FAXSESS_TCP && !c->tconn && t - c->start_ms > 30000)
 				end_call(s, c, "no-tcp-connection", 1);
@@ -1619,20 +1792,75 @@ static int drop_privileges(void)
 	return 0;
 }
 
-static int parse_allow(struct srv *s, char *err, size_t en)
+/* "[route NAME] " for errors about a route's settings, "" for global ones. */
+static const char *route_label(char *dst, size_t n, const char *rname)
 {
-	char buf[2048], *save = NULL, *tok;
-	snprintf(buf, sizeof buf, "%s", umfax_conf_str("t38live_allow"));
+	if (rname)
+		snprintf(dst, n, "[route %s] ", rname);
+	else
+		dst[0] = 0;
+	return dst;
+}
+
+static int parse_ranges(const char *what, const char *list, struct umfax_iprange *out, int *n,
+    const char *rname, char *err, size_t en)
+{
+	char buf[2048], *save = NULL, *tok, lb[96];
+	snprintf(buf, sizeof buf, "%s", list);
+	*n = 0;
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (s->nallow >= MAX_ALLOW) {
-			snprintf(err, en, "t38live_allow: more than %d entries", MAX_ALLOW);
+		if (*n >= MAX_ALLOW) {
+			snprintf(err, en, "%s%s: more than %d entries", route_label(lb, sizeof lb, rname), what, MAX_ALLOW);
 			return -1;
 		}
-		if (umfax_iprange_parse(tok, &s->allow[s->nallow]) < 0) {
-			snprintf(err, en, "t38live_allow: not an address, range or CIDR: %s", tok);
+		if (umfax_iprange_parse(tok, &out[*n]) < 0) {
+			snprintf(err, en, "%s%s: not an address, range or CIDR: %s", route_label(lb, sizeof lb, rname),
+			    what, tok);
 			return -1;
 		}
-		s->nallow++;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* umfax.conf's routes in file order, then the global settings. */
+static int load_routes(struct srv *s, char *err, size_t en)
+{
+	int nr = umfax_conf_nroutes(), i;
+	s->routes = calloc((size_t) nr + 1, sizeof *s->routes);
+	if (!s->routes) {
+		snprintf(err, en, "out of memory");
+		return -1;
+	}
+	s->nroutes = nr + 1;
+	for (i = 0; i <= nr; i++) {
+		struct froute *ro = &s->routes[i];
+		int r = i < nr ? i : -1;
+		const char *rname = r >= 0 ? umfax_conf_route_name(r) : NULL;
+		ro->name = rname ? rname : "default";
+		if (r >= 0) {
+			snprintf(ro->called, sizeof ro->called, "%s", umfax_conf_rstr(r, "route_called"));
+			if (parse_ranges("route_source", umfax_conf_rstr(r, "route_source"), ro->source, &ro->nsource,
+			    rname, err, en) < 0)
+				return -1;
+		}
+		if (parse_ranges("t38live_allow", umfax_conf_rstr(r, "t38live_allow"), ro->allow, &ro->nallow,
+		    rname, err, en) < 0)
+			return -1;
+		ro->prefer_g711 = strcmp(umfax_conf_rstr(r, "t38live_media"), "g711") == 0;
+		ro->reinvite = umfax_conf_rbool(r, "t38live_reinvite");
+		ro->ecm = umfax_conf_rbool(r, "t38live_ecm");
+		ro->redundancy = (int) umfax_conf_rint(r, "t38live_redundancy");
+		ro->fec_span = (int) umfax_conf_rint(r, "t38live_fec_span");
+		ro->fec_entries = (int) umfax_conf_rint(r, "t38live_fec_entries");
+		ro->t38_version = (int) umfax_conf_rint(r, "t38live_t38_version");
+		snprintf(ro->fastest, sizeof ro->fastest, "%s", umfax_conf_rstr(r, "t38live_fastest_modem"));
+		snprintf(ro->ident, sizeof ro->ident, "%s", umfax_conf_rstr(r, "local_ident"));
+		if (strlen(umfax_conf_rstr(r, "local_ident")) > 20) {
+			char lb[96];
+			snprintf(err, en, "%slocal_ident: longer than 20 characters", route_label(lb, sizeof lb, rname));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1644,7 +1872,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct ev ev_udp = { EV_SIPUDP, -1, NULL }, ev_tcpl = { EV_SIPTCPL, -1, NULL },
-	    ev_t38l = { EV_T38TCPL, -1, NULL }, ev_tim = { EV_TIMER, -1, NULL }, ev_sig = { EV_SIGNAL, -1, NULL };
+	    ev_t38l = { EV_T38TCPL, -1, NULL }, ev_tlsl = { EV_SIPTLSL, -1, NULL }, ev_tim = { EV_TIMER, -1, NULL }, ev_sig = { EV_SIGNAL, -1, NULL };
 	int rc = EX_OK, spool_ok = 0;
 
 	memset(&s, 0, sizeof s);
@@ -1652,7 +1880,6 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	umfax_dir_init(&s.dir);
 	s.cfg = cfg;
 	s.udpfd = -1;
-	s.prefer_g711 = strcmp(umfax_conf_str("t38live_media"), "g711") == 0;
 	s.tcp_port = cfg->tcp_port >= 0 ? cfg->tcp_port : (int) umfax_conf_int("t38live_tcp_port");
 	snprintf(s.media_addr, sizeof s.media_addr, "%s", umfax_conf_str("t38live_media_address"));
 	{
@@ -1663,12 +1890,14 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			fclose(fp);
 		srandom((unsigned) s.salt);
 	}
-	if (parse_allow(&s, err, sizeof err) < 0) {
-		umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+	if (load_routes(&s, err, sizeof err) < 0) {
+		umfax_log(LOG_ERR, NULL, NULL, "file=%s error=\"%s\"", umfax_conf_path() ? umfax_conf_path() : "(defaults)", err);
+		free(s.routes);
 		umfax_dir_release(&s.dir);
 		return EX_CONFIG;
 	}
-	umfax_lsip_init();
+	umfax_sip_init();
+	umfax_sip_set_server("umfax-t38recv");
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.ep < 0) {
 		rc = EX_OSERR;
@@ -1699,8 +1928,38 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			}
 			ep_add(&s, &ev_t38l, EPOLLIN);
 		}
-		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s",
-		    listen, s.tcp_port, s.prefer_g711 ? "g711" : "t38");
+		/* SIP over TLS: the key is read here, before we drop root */
+		const char *tl = umfax_conf_str("t38live_tls_listen");
+		if (*tl) {
+			struct umfax_tls_conf tc = {
+				.cert = umfax_conf_str("t38live_tls_cert"),
+				.key = umfax_conf_str("t38live_tls_key"),
+				.client_ca = umfax_conf_str("t38live_tls_client_ca"),
+				.client_names = umfax_conf_str("t38live_tls_client_names"),
+			};
+			struct sockaddr_storage ts;
+			socklen_t tsl;
+			if (parse_hostport(tl, 5061, &ts, &tsl) < 0) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"t38live_tls_listen not understood: %s\"", tl);
+				rc = EX_CONFIG;
+				goto out;
+			}
+			if ((s.tls = umfax_tls_server_new(&tc, err, sizeof err)) == NULL) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"TLS: %s\"", err);
+				rc = EX_CONFIG;
+				goto out;
+			}
+			if ((ev_tlsl.fd = listen_sock(SOCK_STREAM, &ts, tsl, err, sizeof err)) < 0) {
+				umfax_log(LOG_ERR, NULL, NULL, "error=\"%s\"", err);
+				rc = EX_UNAVAILABLE;
+				goto out;
+			}
+			ep_add(&s, &ev_tlsl, EPOLLIN);
+			umfax_log(LOG_INFO, NULL, NULL, "event=listening sip-tls=%s client-certificates=%s", tl,
+			    *tc.client_ca ? "required" : "no");
+		}
+		umfax_log(LOG_INFO, NULL, NULL, "event=listening sip=%s t38tcp=%d media=%s routes=%d",
+		    listen, s.tcp_port, s.routes[s.nroutes - 1].prefer_g711 ? "g711" : "t38", s.nroutes - 1);
 	}
 	if (drop_privileges() < 0) {
 		rc = EX_NOPERM;
@@ -1770,6 +2029,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				sip_udp_read(&s, e->fd);
 				break;
 			case EV_SIPTCPL:
+			case EV_SIPTLSL:
 			case EV_T38TCPL: {
 				struct sockaddr_storage peer;
 				socklen_t pl = sizeof peer;
@@ -1790,7 +2050,17 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				cn->ev.fd = fd;
 				cn->ev.p = cn;
 				cn->last_ms = now_ms();
+				if (e->type == EV_SIPTLSL) {
+					cn->handshaking = 1;
+					if ((cn->tls = umfax_tls_accept(s.tls, fd)) == NULL) {
+						close(fd);
+						free(cn);
+						break;
+					}
+				}
 				if (ep_add(&s, &cn->ev, EPOLLIN) < 0) {
+					if (cn->tls)
+						umfax_tls_close(cn->tls);
 					close(fd);
 					free(cn);
 					break;
@@ -1864,6 +2134,9 @@ out:
 		close(ev_tcpl.fd);
 	if (ev_t38l.fd >= 0)
 		close(ev_t38l.fd);
+	if (ev_tlsl.fd >= 0)
+		close(ev_tlsl.fd);
+	umfax_tls_free(s.tls);
 	if (ev_tim.fd >= 0)
 		close(ev_tim.fd);
 	if (ev_sig.fd >= 0)
@@ -1871,6 +2144,7 @@ out:
 	if (s.ep >= 0)
 		close(s.ep);
 	umfax_dir_release(&s.dir);
+	free(s.routes);
 	if (spool_ok)
 		umfax_spool_close(&s.sp);
 	return rc;

@@ -39,4 +39,9 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *c);
  * (size N).  0, or -1 when absent. */
 int umfax_t38live_param(const char *hdr, const char *name, char *dst, size_t n);
 
+/* Does CALLED (NULL or "": none) fit a route_called LIST ("*" any, "NUMBER*"
+ * a prefix, else the whole number, comma separated)?  An empty LIST fits
+ * every call.  1 or 0. */
+int umfax_t38live_called_match(const char *list, const char *called);
+
 #endif

@@ -123,13 +123,19 @@ long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p)
 			if (put_octets(buf, n, &pos, p->sec[i], p->sec_len[i]) < 0)
 				return -1;
 	} else {
-		if (p->fec_n < 0 || p->fec_n > UMFAX_UDPTL_MAX_SEC || p->fec_span < 0 || p->fec_span > 255)
+		if (p->fec_n < 0 || p->fec_n > UMFAX_UDPTL_MAX_SEC || p->fec_span < 0 || p->fec_span > 0xffff)
 			return -1;
-		if (pos + 3 > n)
+		if (pos + 4 > n)
 			return -1;
 		buf[pos++] = 0x80;
-		buf[pos++] = 1;
-		buf[pos++] = (uint8_t) p->fec_span;
+		/* fec-npackets: one octet as every implementation writes it, two when it must */
+		if (p->fec_span > 255) {
+			buf[pos++] = 2;
+			buf[pos++] = (uint8_t) (p->fec_span >> 8);
+		} else {
+			buf[pos++] = 1;
+		}
+		buf[pos++] = (uint8_t) (p->fec_span & 0xff);
 		if (put_len(buf, n, &pos, (size_t) p->fec_n) < 0)
 			return -1;
 		for (int i = 0; i < p->fec_n; i++)
@@ -139,7 +145,168 @@ long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p)
 	return (long) pos;
 }
 
+/* ---- sender: FEC ---- */
+
+int umfax_udptl_tx_init(struct umfax_udptl_tx *t, int span, int entries)
+{
+	memset(t, 0, sizeof(*t));
+	if (span < 1 || span > 255 || entries < 1 || entries > UMFAX_UDPTL_MAX_SEC ||
+	    span * entries >= UMFAX_UDPTL_TX_RING)
+		return -1;
+	t->span = span;
+	t->entries = entries;
+	return 0;
+}
+
+void umfax_udptl_tx_fec(struct umfax_udptl_tx *t, struct umfax_udptl_pkt *p, int entries)
+{
+	int span = t->span;
+
+	p->fec = 1;
+	p->nsec = 0;
+	if (entries > t->entries)
+		entries = t->entries;
+	if (entries < 0)
+		entries = 0;
+	/* the first packets: only entries whose packets all exist */
+	if (t->n < (int64_t) span * entries)
+		entries = (int) (t->n / span);
+	p->fec_span = entries > 0 ? span : 0;
+	p->fec_n = entries;
+	for (int m = 0; m < entries; m++) {
+		uint8_t *x = t->par[m];
+		size_t hi = 0;
+		int64_t limit = t->n + m;
+		for (int64_t k = limit - (int64_t) span * entries; k < limit; k += entries) {
+			size_t l = t->len[k % UMFAX_UDPTL_TX_RING];
+			const uint8_t *b = t->ifp[k % UMFAX_UDPTL_TX_RING];
+			size_t j;
+			for (j = 0; j < l && j < hi; j++)
+				x[j] ^= b[j];
+			for (; j < l; j++)
+				x[j] = b[j];
+			if (l > hi)
+				hi = l;
+		}
+		p->fec_data[m] = x;
+		p->fec_len[m] = hi;
+	}
+}
+
+void umfax_udptl_tx_add(struct umfax_udptl_tx *t, const uint8_t *ifp, size_t len)
+{
+	size_t i = (size_t) (t->n % UMFAX_UDPTL_TX_RING);
+	if (len > UMFAX_UDPTL_MAX_IFP)
+		len = 0;                 /* never sent: counts as empty */
+	if (len)
+		memcpy(t->ifp[i], ifp, len);
+	t->len[i] = len;
+	t->n++;
+}
+
 /* ---- receiver ---- */
+
+/* T.38 IFPPacket (ITU-T T.38 clause 7, PER as spandsp and the gateways
+ * write it): octet 0 has data-field-present (0x80), the type-of-msg choice
+ * (0x40) and the extension bit of its enumeration (0x20, then 2 octets);
+ * the data field is a count and per field a field-type octet (data present
+ * 0x80; version 0 has no extension bit and packs a field without data into
+ * a half octet; later versions have the extension bit 0x40, then 2 octets)
+ * and field-data as a 16-bit length-1 and the octets. */
+/* MODE 0: version 0 with half octets, 1: version 0 a whole octet per field
+ * type (as spandsp writes it), 2: versions 1..3. */
+static size_t walk_ifp(const uint8_t *b, size_t max, int mode)
+{
+	size_t pos, count;
+	int half = 0;
+
+	if (max == 0)
+		return 0;
+	pos = b[0] & 0x20 ? 2 : 1;
+	if (pos > max)
+		return 0;
+	if (b[0] & 0x80) {
+		if (!(b[0] & 0x40) || pos >= max)     /* an indicator has no data field */
+			return 0;
+		count = b[pos++];
+		if (count & 0x80) {
+			if ((count & 0xc0) != 0x80 || pos >= max)
+				return 0;
+			count = (count & 0x3f) << 8 | b[pos++];
+		}
+		if (count == 0)
+			return 0;
+		for (size_t i = 0; i < count; i++) {
+			int present;
+			if (pos >= max)
+				return 0;
+			if (mode == 0) {
+				if (half) {
+					present = b[pos] & 0x08;
+					pos++;
+					half = 0;
+				} else {
+					present = b[pos] & 0x80;
+					if (present)
+						pos++;
+					else
+						half = 1;
+				}
+			} else if (mode == 1) {
+				present = b[pos] & 0x80;
+				pos++;
+			} else {
+				present = b[pos] & 0x80;
+				pos += b[pos] & 0x40 ? 2 : 1;
+			}
+			if (present) {
+				if (half || pos + 2 > max)
+					return 0;
+				size_t fl = ((size_t) b[pos] << 8 | b[pos + 1]) + 1;
+				pos += 2;
+				if (fl > max - pos)
+					return 0;
+				pos += fl;
+			}
+		}
+		if (half)
+			pos++;
+		if (pos > max)
+			return 0;
+	}
+	for (size_t j = pos; j < max; j++)
+		if (b[j])
+			return 0;
+	return pos;
+}
+
+size_t umfax_udptl_ifp_len(const uint8_t *b, size_t max, int version)
+{
+	size_t l;
+	if (version > 0)
+		return walk_ifp(b, max, 2);
+	/* half octets first: read as whole octets, the zero padding after a
+	 * packed IFP would pass for one more field type */
+	if ((l = walk_ifp(b, max, 0)) != 0)
+		return l;
+	return walk_ifp(b, max, 1);
+}
+
+/* The length of an IFP rebuilt from parity into B (FL octets). */
+static size_t repaired_len(const struct umfax_udptl_rx *r, const uint8_t *b, size_t fl)
+{
+	size_t l;
+	if (r->t38_version >= 0)
+		l = umfax_udptl_ifp_len(b, fl, r->t38_version);
+	else if (!(l = umfax_udptl_ifp_len(b, fl, 1)))
+		l = umfax_udptl_ifp_len(b, fl, 0);
+	if (l)
+		return l;
+	/* not an IFP we can walk: the parity without its zero tail */
+	while (fl > 1 && b[fl - 1] == 0)
+		fl--;
+	return fl;
+}
 
 int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
     umfax_udptl_deliver_fn *deliver, void *arg)
@@ -150,6 +317,7 @@ int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
 	if (hold > 64)
 		hold = 64;
 	r->hold = hold;
+	r->t38_version = -1;
 	r->deliver = deliver;
 	r->arg = arg;
 	r->ring = calloc(UMFAX_UDPTL_RING, sizeof(*r->ring));
@@ -224,7 +392,7 @@ static int fec_repair(struct umfax_udptl_rx *r)
 					missing++;
 					which = k;
 				}
-			if (missing != 1 || which < r->next)
+			if (missing != 1 || which < r->next || ls->fec_len[m] == 0)
 				continue;
 			struct umfax_udptl_slot *w = claim(r, which);
 			size_t fl = ls->fec_len[m];
@@ -236,10 +404,8 @@ static int fec_repair(struct umfax_udptl_rx *r)
 				for (size_t j = 0; j < fl && j < ks->len; j++)
 					w->ifp[j] ^= ks->ifp[j];
 			}
-			/* the parity is as long as the longest packet: drop the zero tail */
-			while (fl > 1 && w->ifp[fl - 1] == 0)
-				fl--;
-			w->len = fl;
+			/* the parity is as long as the longest packet it covers */
+			w->len = repaired_len(r, w->ifp, fl);
 			w->have = 1;
 			r->from_fec++;
 			fixed++;

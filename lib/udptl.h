@@ -40,6 +40,33 @@ int umfax_udptl_parse(const uint8_t *buf, size_t len, struct umfax_udptl_pkt *p)
  * Returns its length, or -1 if it does not fit or P is not valid. */
 long umfax_udptl_encode(uint8_t *buf, size_t n, const struct umfax_udptl_pkt *p);
 
+/* ---- sender: FEC parity (T.38 Annex, fec-info) ----
+ * Packet N's FEC entry m (m = 0..entries-1) is the XOR of the IFPs of the
+ * packets N+m-span*entries, N+m-span*entries+entries, ... N+m-entries
+ * (span of them, stride entries), as long as the longest of them; so every
+ * earlier packet is covered by one entry of each of the next span packets
+ * that carry a full set.  The first packets carry fewer entries (or none)
+ * so that no entry covers a packet before the first. */
+#define UMFAX_UDPTL_TX_RING 32      /* span * entries must stay below this */
+
+struct umfax_udptl_tx {
+	int span, entries;
+	int64_t n;                                   /* IFPs added so far */
+	size_t len[UMFAX_UDPTL_TX_RING];
+	uint8_t ifp[UMFAX_UDPTL_TX_RING][UMFAX_UDPTL_MAX_IFP];
+	uint8_t par[UMFAX_UDPTL_MAX_SEC][UMFAX_UDPTL_MAX_IFP];
+};
+
+/* SPAN 1..255 and ENTRIES 1..UMFAX_UDPTL_MAX_SEC, with span * entries below
+ * UMFAX_UDPTL_TX_RING.  0, or -1 when they are out of range. */
+int umfax_udptl_tx_init(struct umfax_udptl_tx *t, int span, int entries);
+/* Fill P's error recovery with FEC for the next packet (the one after the
+ * IFPs added so far): at most ENTRIES entries (fewer than configured makes
+ * a smaller datagram).  The parity points into T, valid until the next add. */
+void umfax_udptl_tx_fec(struct umfax_udptl_tx *t, struct umfax_udptl_pkt *p, int entries);
+/* The IFP of the next packet, as sent (call once per sequence number). */
+void umfax_udptl_tx_add(struct umfax_udptl_tx *t, const uint8_t *ifp, size_t len);
+
 /* One IFP in order.  LOST is 1 (IFP NULL) for a sequence number that could
  * not be recovered. */
 typedef void umfax_udptl_deliver_fn(void *arg, uint16_t seq, const uint8_t *ifp,
@@ -64,6 +91,7 @@ struct umfax_udptl_rx {
 	int64_t next;             /* next extended seq to hand out */
 	int64_t high;             /* highest extended seq seen */
 	int hold;                 /* packets to wait for a missing one (reorder) */
+	int t38_version;          /* of the IFPs, for FEC repair; -1 (init) unknown */
 	struct umfax_udptl_slot *ring;   /* UMFAX_UDPTL_RING slots */
 	/* statistics */
 	long packets, bad, dups, late, from_red, from_fec, lost, restarts;
@@ -74,6 +102,14 @@ struct umfax_udptl_rx {
 int umfax_udptl_rx_init(struct umfax_udptl_rx *r, int hold,
     umfax_udptl_deliver_fn *deliver, void *arg);
 void umfax_udptl_rx_release(struct umfax_udptl_rx *r);
+/* The length of the T.38 IFP at B, which may be followed by zeros up to MAX
+ * octets (an IFP rebuilt from FEC parity is as long as the longest packet it
+ * covers; the IFP itself does not say where it ends, its structure does):
+ * walked as T.38 VERSION encodes it (version 0 has field types without an
+ * extension bit, a whole octet each or, as its ASN.1 says, half an octet for
+ * a field without data; 1..3 have the extension bit).  0 when B holds no
+ * whole IFP followed only by zeros. */
+size_t umfax_udptl_ifp_len(const uint8_t *b, size_t max, int version);
 /* One datagram.  0, or -1 when it is not UDPTL (counted in bad, ignored). */
 int umfax_udptl_rx_packet(struct umfax_udptl_rx *r, const uint8_t *buf, size_t len);
 /* End of the stream: hand out everything still held. */

@@ -296,6 +296,21 @@ static int cmd_change(const struct umresolve_args *a, enum umfax_dirop op, int k
 
 /* ---- import-mailboxes --------------------------------------------------------- */
 
+/* Append CH to the cell *B (BL bytes, room for BC), growing it so that a NUL
+ * still fits.  0, or -1 on no memory (*B is still the caller's to free). */
+static int cell_add(char **b, size_t *bl, size_t *bc, char ch)
+{
+	if (*bl + 2 >= *bc) {
+		char *nb = realloc(*b, *bc * 2);
+		if (!nb)
+			return -1;
+		*b = nb;
+		*bc *= 2;
+	}
+	(*b)[(*bl)++] = ch;
+	return 0;
+}
+
 /* Split one CSV record (RFC 4180) from *P into malloc'd cells.  Returns the
  * number of cells, 0 at the end, -1 on a bad quote. */
 static int csv_record(const char **p, char ***cellsp)
@@ -319,34 +334,26 @@ static int csv_record(const char **p, char ***cellsp)
 					free(b);
 					goto bad;
 				}
+				char ch;
 				if (*s == '"' && s[1] == '"') {
 					s += 2;
-					b[bl++] = '"';
+					ch = '"';
 				} else if (*s == '"') {
 					s++;
 					break;
 				} else {
-					b[bl++] = *s++;
+					ch = *s++;
 				}
-				if (bl + 2 >= bc) {
-					char *nb = realloc(b, bc *= 2);
-					if (!nb) {
-						free(b);
-						goto bad;
-					}
-					b = nb;
+				if (cell_add(&b, &bl, &bc, ch) < 0) {
+					free(b);
+					goto bad;
 				}
 			}
 		} else {
 			while (*s && *s != ',' && *s != '\n' && *s != '\r') {
-				b[bl++] = *s++;
-				if (bl + 2 >= bc) {
-					char *nb = realloc(b, bc *= 2);
-					if (!nb) {
-						free(b);
-						goto bad;
-					}
-					b = nb;
+				if (cell_add(&b, &bl, &bc, *s++) < 0) {
+					free(b);
+					goto bad;
 				}
 			}
 		}

@@ -3,13 +3,18 @@
  *
  *   faxsend [-t udptl|tcp|ulaw|alaw] [-s ADDR:PORT] [--loss PCT] [--reorder PCT]
  *           [--to USER] [--referred-by VALUE] [--t38-version N] [--no-ecm]
+ *           [--fec] [--modem 14400|9600|4800] [--session-expires S]
  *           [--expect-code N] [--timeout S] [--seed N] [-v] FILE.tif
  *
  * Its own minimal SIP over UDP: INVITE (SDP offer of T.38 UDPTL, T.38
  * TCP/TPKT, or G.711 PCMU/PCMA), ACK, BYE (and 200 to the server's BYE).
  * Media through lib/faxsess: T.38 terminal or fax modem, calling side.
  * --loss and --reorder drop and swap the UDPTL datagrams the sender sends
- * (deterministic with --seed).  Exit 0 when T.30 ended OK with every page
+ * (deterministic with --seed).  --fec offers t38UDPFEC and, when the answer
+ * takes it, sends UDPTL with FEC (span 3, 3 entries) instead of redundancy.
+ * --modem caps the image modem (a slow fax).  --session-expires asks for a
+ * session timer (RFC 4028, refresher=uac) that faxsend never refreshes: the
+ * server is expected to end the call with BYE.  Exit 0 when T.30 ended OK with every page
  * sent (or, with --expect-code, when the INVITE got that final code);
  * 1 when the fax failed; 2 usage or network errors. */
 #include <arpa/inet.h>
@@ -29,6 +34,7 @@
 #include "faxinfo.h"
 #include "faxsess.h"
 #include "sdp.h"
+#include "udptl.h"
 
 static int verbose;
 
@@ -41,6 +47,8 @@ struct st {
 	uint8_t held[1600];
 	size_t held_len;
 	long sent, dropped, swapped;
+	int fec;                  /* sending with FEC */
+	long rx_fec;              /* received UDPTL packets that carry FEC entries */
 };
 
 static long now_ms(void)
@@ -196,6 +204,7 @@ static void usage(void)
 {
 	fputs("usage: faxsend [-t udptl|tcp|ulaw|alaw] [-s ADDR:PORT] [--loss PCT] [--reorder PCT]\n"
 	    "               [--to USER] [--referred-by VALUE] [--t38-version N] [--no-ecm]\n"
+	    "               [--fec] [--modem 14400|9600|4800] [--session-expires S]\n"
 	    "               [--expect-code N] [--timeout S] [--seed N] [-v] FILE.tif\n", stderr);
 	exit(2);
 }
@@ -218,11 +227,15 @@ int main(int argc, char **argv)
 		{ "direct", required_argument, NULL, 'D' },
 		{ "reinvite", required_argument, NULL, 'I' },
 		{ "accept-reinvite", no_argument, NULL, 'A' },
+		{ "fec", no_argument, NULL, 'F' },
+		{ "modem", required_argument, NULL, 'M' },
+		{ "session-expires", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct st s;
 	const char *server = "127.0.0.1:5060", *to = "fax", *rb = NULL, *direct = NULL;
 	int c, t38v = 0, ecm = 1, expect = 0, timeout = 180, reinv_ms = 0, accept_reinv = 0;
+	int fec = 0, modem = 14400, sexp = 0;
 	char host[64];
 	int port;
 
@@ -253,6 +266,13 @@ int main(int argc, char **argv)
 		case 'D': direct = optarg; break;
 		case 'I': reinv_ms = atoi(optarg); break;
 		case 'A': accept_reinv = 1; break;
+		case 'F': fec = 1; break;
+		case 'M':
+			modem = atoi(optarg);
+			if (modem != 14400 && modem != 9600 && modem != 4800)
+				usage();
+			break;
+		case 'P': sexp = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -296,10 +316,11 @@ int main(int argc, char **argv)
 	sl = snprintf(sdp, sizeof sdp, "v=0\r\no=faxsend 1 1 IN IP4 127.0.0.1\r\ns=faxsend\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n");
 	if (s.kind == UMFAX_FAXSESS_UDPTL || s.kind == UMFAX_FAXSESS_TCP)
 		sl += snprintf(sdp + sl, sizeof sdp - (size_t) sl,
-		    "m=image %d %s t38\r\na=T38FaxVersion:%d\r\na=T38MaxBitRate:14400\r\n"
+		    "m=image %d %s t38\r\na=T38FaxVersion:%d\r\na=T38MaxBitRate:%d\r\n"
 		    "a=T38FaxRateManagement:transferredTCF\r\na=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:400\r\n%s",
-		    s.kind == UMFAX_FAXSESS_TCP ? 9 : mport, s.kind == UMFAX_FAXSESS_TCP ? "TCP/TPKT/T38" : "udptl", t38v,
-		    s.kind == UMFAX_FAXSESS_TCP ? "a=setup:active\r\n" : "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
+		    s.kind == UMFAX_FAXSESS_TCP ? 9 : mport, s.kind == UMFAX_FAXSESS_TCP ? "TCP/TPKT/T38" : "udptl", t38v, modem,
+		    s.kind == UMFAX_FAXSESS_TCP ? "a=setup:active\r\n"
+		    : fec ? "a=T38FaxUdpEC:t38UDPFEC\r\n" : "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
 	else
 		sl += snprintf(sdp + sl, sizeof sdp - (size_t) sl, "m=audio %d RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\na=ptime:20\r\n",
 		    mport, s.kind == UMFAX_FAXSESS_ALAW ? 8 : 0, s.kind == UMFAX_FAXSESS_ALAW ? 8 : 0,
@@ -307,6 +328,8 @@ int main(int argc, char **argv)
 	char rbh[1200] = "";
 	if (rb)
 		snprintf(rbh, sizeof rbh, "Referred-By: %s\r\n", rb);
+	if (sexp > 0)
+		snprintf(rbh + strlen(rbh), sizeof rbh - strlen(rbh), "Session-Expires: %d\r\nSupported: timer\r\n", sexp);
 	int il = snprintf(inv, sizeof inv,
 	    "INVITE sip:%s@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\nMax-Forwards: 70\r\n"
 	    "From: \"Fax Sender\" <sip:+14255550100@127.0.0.1>;tag=%s\r\nTo: <sip:%s@%s:%d>\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
@@ -345,6 +368,14 @@ int main(int argc, char **argv)
 		}
 	}
 	header(resp, "To", "t", to_hdr, sizeof to_hdr);
+	{
+		char se[128];
+		if (header(resp, "Session-Expires", "x", se, sizeof se) == 0)
+			printf("faxsend: session-expires=\"%s\"\n", se);
+		if (header(resp, "Min-SE", NULL, se, sizeof se) == 0)
+			printf("faxsend: min-se=\"%s\"\n", se);
+		fflush(stdout);
+	}
 	if (header(resp, "Contact", "m", contact, sizeof contact) == 0) {
 		char *a = strchr(contact, '<'), *b = a ? strchr(a, '>') : NULL;
 		if (a && b) {
@@ -408,11 +439,16 @@ int main(int argc, char **argv)
 		fc.tiff = tiff;
 		fc.local_ident = "+1 425 555 0100";
 		fc.ecm = ecm;
-		fc.fastest = 14400;
+		fc.fastest = modem;
 		fc.t38_version = m->t38_version >= 0 ? m->t38_version : t38v;
 		fc.max_datagram = m->t38_max_datagram;
 		fc.rate_tcf = 2;
 		fc.redundancy = 3;
+		if (fec && s.kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC) {
+			fc.fec_span = 3;
+			fc.fec_entries = 3;
+			s.fec = 1;
+		}
 		fc.hold = 4;
 		fc.ssrc = (uint32_t) random();
 		fs = umfax_faxsess_new(&fc, out, &s, err, sizeof err);
@@ -447,6 +483,10 @@ int main(int argc, char **argv)
 		if (n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {
 			uint8_t buf[4096];
 			ssize_t r = recv(pf[1].fd, buf, sizeof buf, 0);
+			struct umfax_udptl_pkt up;
+			if (r > 0 && s.kind == UMFAX_FAXSESS_UDPTL && umfax_udptl_parse(buf, (size_t) r, &up) == 0 &&
+			    up.fec && up.fec_n > 0)
+				s.rx_fec++;
 			if (r > 0)
 				umfax_faxsess_rx(fs, buf, (size_t) r);
 			else if (s.kind == UMFAX_FAXSESS_TCP && r == 0)
@@ -589,8 +629,12 @@ int main(int argc, char **argv)
 		umfax_faxsess_finish(fs, &info);
 		umfax_faxsess_free(fs);
 		ok = info.status == UMFAX_FAX_COMPLETE && info.pages > 0;
-		printf("faxsend: transport=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld\n",
-		    umfax_faxsess_kind_name(s.kind), info.pages, info.t30_result, s.sent, s.dropped, s.swapped);
+		printf("faxsend: transport=%s ec=%s pages=%d result=\"%s\" sent=%ld dropped=%ld swapped=%ld modem=\"%s %d\" ecm=%s csi=\"%s\""
+		    " rx_fec=%ld bye=%s secs=%ld\n",
+		    umfax_faxsess_kind_name(s.kind), s.kind != UMFAX_FAXSESS_UDPTL ? "none" : s.fec ? "fec" : "redundancy",
+		    info.pages, info.t30_result, s.sent, s.dropped, s.swapped,
+		    info.modem, info.bit_rate, info.ecm ? "yes" : "no", info.remote_ident,
+		    s.rx_fec, server_bye ? "server" : "caller", (now_ms() - start) / 1000);
 	}
 	if (s.tfd >= 0)
 		close(s.tfd);

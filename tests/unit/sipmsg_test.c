@@ -145,6 +145,51 @@ test_response(void)
 	umfax_sip_msg_release(&m);
 }
 
+/* What t38recv's live mode needs: the To user, an ACK carrying its INVITE's
+ * CSeq method, a 200 with an SDP body under its own Server name. */
+static void
+test_live(void)
+{
+	static const char ack[] = "ACK sip:1234@fax SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
+	    "From: <sip:x@y>;tag=1\r\nTo: <sip:1234@fax>;tag=2\r\nCall-ID: c1\r\nCSeq: 5 INVITE\r\n\r\n";
+	static const char ack_bye[] = "ACK sip:1234@fax SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
+	    "From: <sip:x@y>;tag=1\r\nTo: <sip:1234@fax>;tag=2\r\nCall-ID: c1\r\nCSeq: 5 BYE\r\n\r\n";
+	struct umfax_sip_msg m;
+	char err[128], out[4096], tag[17];
+	int ans, n;
+
+	T_CHECK(umfax_sip_msg_parse(&m, inv, sizeof inv - 1, &ans, err, sizeof err) == 0, "%s", err);
+	T_STREQ(m.to_user, "1234", "to user");
+	umfax_sip_totag(&m, 42, tag);
+	umfax_sip_set_server("umfax-t38recv");
+	n = umfax_sip_response_body(out, sizeof out, &m, 200, NULL, tag,
+	    "Supported: timer\r\nContent-Type: application/sdp\r\n", "v=0\r\n");
+	T_CHECK(n > 0 && (size_t)n == strlen(out), "response length %d", n);
+	T_CHECK(strncmp(out, "SIP/2.0 200 OK\r\n", 16) == 0, "status line");
+	T_CHECK(strstr(out, "\r\nSupported: timer\r\nContent-Type: application/sdp\r\n"
+	    "Server: umfax-t38recv\r\nContent-Length: 5\r\n\r\nv=0\r\n") != NULL, "SDP body: %s", out);
+	T_CHECK(out[n - 1] == '\n' && strstr(out, "v=0\r\n") == out + n - 5, "body last");
+	n = umfax_sip_response_body(out, sizeof out, &m, 100, NULL, tag, NULL, NULL);
+	T_CHECK(n > 0 && strstr(out, "\r\nTo: <sip:1234@10.0.0.1>\r\n"), "no To tag on 100: %s", out);
+	T_CHECK(strstr(out, "\r\nContent-Length: 0\r\n\r\n") != NULL, "no body");
+	T_CHECK(umfax_sip_response_body(out, 80, &m, 200, NULL, tag, NULL, "v=0\r\n") < 0, "too small");
+	n = umfax_sip_response(out, sizeof out, &m, 487, NULL, tag, NULL);
+	T_CHECK(n > 0 && strncmp(out, "SIP/2.0 487 Request Terminated\r\n", 32) == 0, "487: %.40s", out);
+	umfax_sip_set_server("umfax-sipredirect");
+	n = umfax_sip_response(out, sizeof out, &m, 200, NULL, tag, NULL);
+	T_CHECK(n > 0 && strstr(out, "\r\nServer: umfax-sipredirect\r\n"), "server name back");
+	umfax_sip_msg_release(&m);
+
+	T_CHECK(umfax_sip_msg_parse(&m, ack, sizeof ack - 1, &ans, err, sizeof err) == 0, "ACK/INVITE: %s", err);
+	T_STREQ(m.method, "ACK", "ACK");
+	T_STREQ(m.cseq_method, "INVITE", "its CSeq method");
+	T_STREQ(m.to_tag, "2", "to tag");
+	umfax_sip_msg_release(&m);
+	T_CHECK(umfax_sip_msg_parse(&m, ack_bye, sizeof ack_bye - 1, &ans, err, sizeof err) < 0 && ans,
+	    "ACK with CSeq BYE refused");
+	umfax_sip_msg_release(&m);
+}
+
 static void
 test_uri_user(void)
 {
@@ -279,6 +324,7 @@ main(void)
 	test_history_cap();
 	test_bad();
 	test_response();
+	test_live();
 	test_uri_user();
 	test_context();
 	test_peek();

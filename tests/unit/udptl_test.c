@@ -19,6 +19,7 @@ struct got {
 	uint16_t seq[400];
 	int lost[400];
 	int ok[400];
+	int nz;           /* the stream's IFPs never end in 0 (ifp_nz) */
 };
 
 static void deliver(void *arg, uint16_t seq, const uint8_t *ifp, size_t len, int lost)
@@ -30,6 +31,8 @@ static void deliver(void *arg, uint16_t seq, const uint8_t *ifp, size_t len, int
 	g->seq[g->n] = seq;
 	g->lost[g->n] = lost;
 	size_t wl = ifp_of(seq, want);
+	if (g->nz && want[wl - 1] == 0)
+		want[wl - 1] = 0x5a;
 	g->ok[g->n] = lost || (len == wl && !memcmp(ifp, want, len));
 	g->n++;
 }
@@ -80,6 +83,84 @@ static long make_fec(uint8_t *out, size_t n, int s, int span, int entries)
 		}
 	}
 	return umfax_udptl_encode(out, n, &pk);
+}
+
+/* A T.38 IFP as spandsp writes it for version V (0 or 1): K picks an
+ * indicator (no-signal is the single octet 0x00) or V.17 data with an HDLC
+ * data field ending in zeros, maybe followed by hdlc-fcs-OK without data. */
+static size_t real_ifp(int k, int v, uint8_t *b)
+{
+	size_t n = 0;
+	switch (k % 4) {
+	case 0:
+		b[n++] = 0x00;                           /* no-signal */
+		break;
+	case 1:
+		b[n++] = (uint8_t) (7 << 1);             /* v17-14400 training */
+		break;
+	default: {
+		size_t dl = (size_t) (k * 5 % 37) + 1;
+		b[n++] = (uint8_t) (0x80 | 0x40 | 9 << 1);   /* data v17-14400 */
+		b[n++] = k % 4 == 3 ? 2 : 1;                 /* fields */
+		b[n++] = v == 0 ? 0x80 | 0 << 4 : 0x80 | 0 << 3;  /* hdlc-data, data present */
+		b[n++] = (uint8_t) ((dl - 1) >> 8);
+		b[n++] = (uint8_t) (dl - 1);
+		for (size_t i = 0; i < dl; i++)
+			b[n++] = i + 2 >= dl ? 0 : (uint8_t) (k + (int) i + 1);   /* ends in 00 00 */
+		if (k % 4 == 3)
+			b[n++] = v == 0 ? 2 << 4 : 2 << 3;   /* hdlc-fcs-OK, no data */
+		break;
+	}
+	}
+	return n;
+}
+
+struct rgot {
+	int n, bad, lost, v;
+};
+
+static void rdeliver(void *arg, uint16_t seq, const uint8_t *ifp, size_t len, int lost)
+{
+	struct rgot *g = arg;
+	uint8_t want[64];
+	size_t wl = real_ifp(seq, g->v, want);
+	g->n++;
+	if (lost)
+		g->lost++;
+	else if (len != wl || memcmp(ifp, want, len))
+		g->bad++;
+}
+
+/* A FEC stream of real IFPs of version V, one in 6 lost, into a receiver
+ * that knows the version RV (-1 unknown).  Returns IFPs delivered wrong. */
+static int real_fec_stream(int v, int rv, struct rgot *g, long *from_fec)
+{
+	static struct umfax_udptl_tx tx;
+	struct umfax_udptl_rx rx;
+	uint8_t buf[512];
+	memset(g, 0, sizeof(*g));
+	g->v = v;
+	umfax_udptl_tx_init(&tx, 3, 3);
+	umfax_udptl_rx_init(&rx, 2, rdeliver, g);
+	rx.t38_version = rv;
+	for (int s = 0; s < 240; s++) {
+		uint8_t ifp[64];
+		struct umfax_udptl_pkt pk;
+		memset(&pk, 0, sizeof(pk));
+		pk.seq = (uint16_t) s;
+		pk.ifp = ifp;
+		pk.ifp_len = real_ifp(s, v, ifp);
+		umfax_udptl_tx_fec(&tx, &pk, 3);
+		long n = umfax_udptl_encode(buf, sizeof(buf), &pk);
+		umfax_udptl_tx_add(&tx, ifp, pk.ifp_len);
+		if (s % 6 == 4 && s < 220)
+			continue;
+		umfax_udptl_rx_packet(&rx, buf, (size_t) n);
+	}
+	umfax_udptl_rx_flush(&rx);
+	*from_fec = rx.from_fec;
+	umfax_udptl_rx_release(&rx);
+	return g->bad;
 }
 
 static int all_ok(const struct got *g, int from, int to, int *lost)
@@ -186,6 +267,92 @@ int main(void)
 	umfax_udptl_rx_flush(&rx);
 	T_CHECK(all_ok(&g, 0, 79, &lost) && lost == 0, "fec: %d delivered, %d lost, %ld repaired", g.n, lost, rx.from_fec);
 	umfax_udptl_rx_release(&rx);
+
+	/* 6b. our FEC sender (span 3, 3 entries): the encoded entries are the
+	 * XOR of the right earlier IFPs, the first packets wind up, and the
+	 * receiver repairs one packet in 7 lost from them */
+	{
+		static struct umfax_udptl_tx tx;
+		T_CHECK(umfax_udptl_tx_init(&tx, 3, 11) < 0, "span*entries beyond the ring refused");
+		T_CHECK(umfax_udptl_tx_init(&tx, 0, 3) < 0, "span 0 refused");
+		T_CHECK(umfax_udptl_tx_init(&tx, 3, 3) == 0, "tx init");
+		memset(&g, 0, sizeof(g));
+		g.nz = 1;
+		umfax_udptl_rx_init(&rx, 2, deliver, &g);
+		int shape_ok = 1, parity_ok = 1, rt_ok = 1;
+		for (int s = 0; s < 300; s++) {
+			uint8_t ifp[64];
+			struct umfax_udptl_pkt pk, q;
+			memset(&pk, 0, sizeof(pk));
+			pk.seq = (uint16_t) s;
+			pk.ifp = ifp;
+			pk.ifp_len = ifp_of(s, ifp);
+			if (ifp[pk.ifp_len - 1] == 0)      /* not T.38 IFPs: a repaired one ends where the parity's zero tail begins */
+				ifp[pk.ifp_len - 1] = 0x5a;
+			umfax_udptl_tx_fec(&tx, &pk, 3);
+			int want = s < 9 ? s / 3 : 3;
+			if (pk.fec_n != want || (want && pk.fec_span != 3))
+				shape_ok = 0;
+			n = umfax_udptl_encode(buf, sizeof(buf), &pk);
+			if (n <= 0 || umfax_udptl_parse(buf, (size_t) n, &q) < 0 || !q.fec || q.fec_n != pk.fec_n ||
+			    q.fec_span != pk.fec_span || q.seq != s)
+				rt_ok = 0;
+			/* entry m: XOR of packets s+m-9, s+m-6, s+m-3 */
+			for (int m = 0; rt_ok && m < q.fec_n; m++) {
+				uint8_t x[64] = { 0 };
+				size_t hl = 0;
+				for (int k = s + m - 3 * q.fec_n; k < s + m; k += q.fec_n) {
+					uint8_t b[64];
+					size_t bl = ifp_of(k, b);
+					if (b[bl - 1] == 0)
+						b[bl - 1] = 0x5a;
+					for (size_t j = 0; j < bl; j++)
+						x[j] ^= b[j];
+					if (bl > hl)
+						hl = bl;
+				}
+				if (q.fec_len[m] != hl || memcmp(q.fec_data[m], x, hl))
+					parity_ok = 0;
+			}
+			umfax_udptl_tx_add(&tx, ifp, pk.ifp_len);
+			if (s % 7 == 3 && s < 280)
+				continue;                           /* lost */
+			umfax_udptl_rx_packet(&rx, buf, (size_t) n);
+		}
+		umfax_udptl_rx_flush(&rx);
+		T_CHECK(shape_ok, "FEC winds up: 0, 1, 2 entries, then 3");
+		T_CHECK(rt_ok, "FEC encode -> parse round trip");
+		T_CHECK(parity_ok, "FEC entries are the XOR of the covered IFPs");
+		T_CHECK(all_ok(&g, 0, 299, &lost) && lost == 0 && rx.from_fec == 40, "tx FEC -> rx: %d delivered, %d lost, %ld from FEC",
+		    g.n, lost, rx.from_fec);
+		umfax_udptl_rx_release(&rx);
+	}
+
+	/* 6c. the length of a repaired IFP comes from its structure, not from
+	 * the parity's length or its zeros */
+	{
+		uint8_t b[80];
+		size_t l;
+		for (int v = 0; v <= 1; v++)
+			for (int k = 0; k < 8; k++) {
+				memset(b, 0, sizeof(b));
+				l = real_ifp(k, v, b);
+				T_CHECK(umfax_udptl_ifp_len(b, sizeof(b), v) == l, "IFP %d v%d: length %zu", k, v, l);
+				T_CHECK(l < 2 || umfax_udptl_ifp_len(b, l - 1, v) == 0, "IFP %d v%d cut short: no length", k, v);
+				b[sizeof(b) - 1] = 1;
+				T_CHECK(umfax_udptl_ifp_len(b, sizeof(b), v) == 0, "IFP %d v%d with junk after it: no length", k, v);
+			}
+		static const uint8_t packed[] = { 0xc0 | 9 << 1, 2, 0x12, 0 };  /* v0: two fields without data in one octet */
+		T_CHECK(umfax_udptl_ifp_len(packed, sizeof(packed), 0) == 3, "v0 half-octet field types");
+		struct rgot rg;
+		long ff;
+		T_CHECK(real_fec_stream(1, 1, &rg, &ff) == 0 && rg.n == 240 && rg.lost == 0 && ff == 36,
+		    "FEC repairs IFPs ending in zeros exactly (v1): %d wrong, %d lost, %ld from FEC", rg.bad, rg.lost, ff);
+		T_CHECK(real_fec_stream(0, 0, &rg, &ff) == 0 && rg.n == 240 && rg.lost == 0 && ff == 36,
+		    "the same for version 0: %d wrong, %d lost, %ld from FEC", rg.bad, rg.lost, ff);
+		T_CHECK(real_fec_stream(1, -1, &rg, &ff) == 0 && rg.n == 240 && rg.lost == 0,
+		    "version unknown: %d wrong, %d lost", rg.bad, rg.lost);
+	}
 
 	/* 7. sequence numbers wrap at 65535 */
 	memset(&g, 0, sizeof(g));
