@@ -37,7 +37,8 @@
 # deliver every page intact.  Ends with "t38live: max T.38 calls intact N,
 # max G.711 calls intact M".  Steps may be given, e.g. sh bench/t38live.sh
 # "20" "10"; an empty list skips that series.  Environment: LOSS, FILE,
-# TIMEOUT (per step, default 150 s), VERBOSE=1 (the sender's own lines).
+# TIMEOUT (per step, default 150 s), VERBOSE=1 (the sender's own lines),
+# T38RECV (the server binary, to compare builds).
 # The default ramp takes about 5 minutes.  Exit 1 only when a server could
 # not be started: a step short of every page is the finding, not an error.
 set -u
@@ -49,8 +50,8 @@ G711_STEPS=${2-25 50 100 200 400}
 LOSS=${LOSS:-2}
 FILE=${FILE:-$SHARED/data/tiff/itu/itu1.tif}
 TIMEOUT=${TIMEOUT:-150}
-BIN=$TOP/$B/bin; TOOLS=$TOP/$B/tools; BENCH=$TOP/$B/bench
-for f in "$BIN/t38recv" "$TOOLS/tiffpixcmp" "$BENCH/t38live_bench" "$FILE"; do
+T38RECV=${T38RECV:-$TOP/$B/bin/t38recv}; TOOLS=$TOP/$B/tools; BENCH=$TOP/$B/bench
+for f in "$T38RECV" "$TOOLS/tiffpixcmp" "$BENCH/t38live_bench" "$FILE"; do
 	[ -r "$f" ] || { echo "t38live: missing $f (make build/bin/t38recv build/tools/tiffpixcmp build/bench/t38live_bench)"; exit 1; }
 done
 NP=$(tiffinfo "$FILE" 2>/dev/null | grep -c '^TIFF Directory')
@@ -88,7 +89,7 @@ t38live_listen = 127.0.0.1:$PORT
 t38live_tcp_port = $((PORT + 1))
 t38live_max_calls = 2000
 CONF
-		UMFAX_LOG_SYSLOG=0 "$BIN/t38recv" --live -c "$1/umfax.conf" 2>"$1/log" &
+		UMFAX_LOG_SYSLOG=0 "$T38RECV" --live -c "$1/umfax.conf" 2>"$1/log" &
 		PID=$!
 		i=0
 		while [ $i -lt 50 ]; do
