@@ -777,13 +777,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < b.n; i++) {
 		struct call *k = &b.calls[i];
 		nf[k->fail]++;
-		if (k->fail == F_NONE)
+		if (k->fail == F_NONE) {
 			ok++;
-		else if (b.verbose)
-			fprintf(stderr, "t38live_bench: call %d: %s code=%d pages=%d t30=\"%s\"\n", i, fail_name[k->fail],
-			    k->code, k->pages, k->t30);
-		else if (first_bad < 0)
-			first_bad = i;
+		} else {
+			if (first_bad < 0)
+				first_bad = i;
+			if (b.verbose)
+				fprintf(stderr, "t38live_bench: call %d: %s code=%d pages=%d t30=\"%s\"\n", i,
+				    fail_name[k->fail], k->code, k->pages, k->t30);
+		}
 		if (k->state == ST_DONE && !k->server_bye && !k->bye_answered && k->fail == F_NONE)
 			bye_lost++;
 		sent += k->sent;
