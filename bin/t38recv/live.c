@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "conf.h"
 #include "exits.h"
@@ -43,6 +44,25 @@ int t38recv_live_requested(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+/* Each call holds a media socket and its open TIFF (T.38/TCP: the
+ * connection too): raise the soft open-file limit to the hard one, since
+ * the usual soft 1024 stops a server near 500 calls. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	long need = 3 * umfax_conf_int("t38live_max_calls") + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (long) rl.rlim_cur < need)
+		umfax_log(LOG_WARNING, NULL, NULL, "event=fd-limit limit=%lu want=%ld note=\"fewer calls than t38live_max_calls may fit\"",
+		    (unsigned long) rl.rlim_cur, need);
 }
 
 int t38recv_live_main(int argc, char **argv)
@@ -84,6 +104,7 @@ int t38recv_live_main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	umfax_stage_config(&o);
+	raise_nofile();
 	if (o.spool)
 		cfg.spool = o.spool;
 	else if (getenv("UMFAX_SPOOL") && *getenv("UMFAX_SPOOL"))
