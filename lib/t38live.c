@@ -1976,7 +1976,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 	long t_end = cfg->max_seconds > 0 ? now_ms() + cfg->max_seconds * 1000L : 0;
 	while (!s.stop) {
 		struct epoll_event evs[64];
-		int i, timer_due = 0, n = epoll_wait(s.ep, evs, 64, 1000);
+		int i, n = epoll_wait(s.ep, evs, 64, 1000);
 		if (n < 0 && errno != EINTR) {
 			rc = EX_OSERR;
 			break;
@@ -2040,8 +2040,7 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 				if (e->fd >= 0)
 					media_read(&s, e->p);
 				break;
-			case EV_TIMER:      /* last: it frees calls */
-				timer_due = 1;
+			case EV_TIMER:      /* read after the batch: on_tick frees calls */
 				break;
 			case EV_SIGNAL: {
 				struct signalfd_siginfo si;
@@ -2062,9 +2061,13 @@ int umfax_t38live_run(const struct umfax_t38live_cfg *cfg)
 			if (s.stop)
 				break;
 		}
-		if (timer_due) {
+		/* the timer after every batch, not only when epoll names it: with
+		 * hundreds of busy media sockets it is often not among the 64
+		 * events returned, and spandsp's clock would stop for seconds
+		 * (the timerfd is non-blocking: a read before it is due fails) */
+		{
 			uint64_t x = 0;
-			if (read(ev_tim.fd, &x, sizeof x) == sizeof x)
+			if (read(ev_tim.fd, &x, sizeof x) == sizeof x && x > 0)
 				on_tick(&s, x);
 		}
 		if (cfg->inetd && !s.calls)
