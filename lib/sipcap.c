@@ -56,6 +56,61 @@ static int hdr_is(const char *name, size_t nl, const char *full, const char *com
 	    (compact && nl == 1 && tolower((unsigned char) name[0]) == compact[0]);
 }
 
+/* The next "Name: value" line of a header block from *P up to END: its
+ * name and value (blanks around the colon dropped, no CR), and *P moved
+ * past it.  0 at the end.  Lines without a colon and folded continuation
+ * lines (rare) are passed over. */
+static int next_header(const char **pp, const char *end, const char **name, size_t *nl,
+    const char **val, size_t *vl)
+{
+	const char *p = *pp;
+	while (p < end) {
+		const char *e = memchr(p, '\n', (size_t) (end - p));
+		if (!e)
+			e = end;
+		const char *ve = e;
+		if (ve > p && ve[-1] == '\r')
+			ve--;
+		const char *colon = memchr(p, ':', (size_t) (ve - p));
+		const char *line = p;
+		p = e + 1;
+		if (!colon || line[0] == ' ' || line[0] == '\t')
+			continue;
+		const char *ne = colon;
+		while (ne > line && (ne[-1] == ' ' || ne[-1] == '\t'))
+			ne--;
+		const char *v = colon + 1;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		*name = line;
+		*nl = (size_t) (ne - line);
+		*val = v;
+		*vl = (size_t) (ve - v);
+		*pp = p;
+		return 1;
+	}
+	*pp = p;
+	return 0;
+}
+
+int umfax_sip_header(const char *buf, size_t len, const char *full, const char *compact, char *dst, size_t n)
+{
+	size_t hend = header_end(buf, len);
+	const char *eol = memchr(buf, '\n', len), *p, *end, *name, *v;
+	size_t nl, vl;
+
+	if (n == 0 || !eol)
+		return -1;
+	p = eol + 1;
+	end = buf + (hend ? hend : len);
+	while (next_header(&p, end, &name, &nl, &v, &vl))
+		if (hdr_is(name, nl, full, compact)) {
+			copy(dst, n, v, vl);
+			return 0;
+		}
+	return -1;
+}
+
 long umfax_sip_parse(const char *buf, size_t len, struct umfax_sipmsg *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -87,57 +142,39 @@ long umfax_sip_parse(const char *buf, size_t len, struct umfax_sipmsg *m)
 	}
 
 	long clen = -1;
-	const char *p = eol + 1, *end = buf + hend;
-	while (p < end) {
-		const char *e = memchr(p, '\n', (size_t) (end - p));
-		if (!e)
-			e = end;
-		const char *ve = e;
-		/* folded continuation lines are rare; they are ignored */
-		if (ve > p && ve[-1] == '\r')
-			ve--;
-		const char *colon = memchr(p, ':', (size_t) (ve - p));
-		if (colon && p[0] != ' ' && p[0] != '\t') {
-			const char *ne = colon;
-			while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
-				ne--;
-			size_t nl = (size_t) (ne - p);
-			const char *v = colon + 1;
-			while (v < ve && (*v == ' ' || *v == '\t'))
-				v++;
-			size_t vl = (size_t) (ve - v);
-			if (hdr_is(p, nl, "Call-ID", "i"))
-				copy(m->call_id, sizeof(m->call_id), v, vl);
-			else if (hdr_is(p, nl, "From", "f"))
-				copy(m->from, sizeof(m->from), v, vl);
-			else if (hdr_is(p, nl, "To", "t"))
-				copy(m->to, sizeof(m->to), v, vl);
-			else if (hdr_is(p, nl, "P-Asserted-Identity", NULL) && !m->pai[0])
-				copy(m->pai, sizeof(m->pai), v, vl);
-			else if (hdr_is(p, nl, "Referred-By", "b"))
-				copy(m->referred_by, sizeof(m->referred_by), v, vl);
-			else if (hdr_is(p, nl, "Content-Type", "c"))
-				copy(m->content_type, sizeof(m->content_type), v, vl);
-			else if (hdr_is(p, nl, "Content-Length", "l")) {
-				char tmp[16];
-				copy(tmp, sizeof(tmp), v, vl);
-				char *x;
-				long cl = strtol(tmp, &x, 10);
-				if (x == tmp || cl < 0 || cl > 1000000)
-					return -1;
-				clen = cl;
-			} else if (hdr_is(p, nl, "CSeq", NULL)) {
-				char tmp[64], meth[16] = "";
-				int n = -1;
-				copy(tmp, sizeof(tmp), v, vl);
-				if (sscanf(tmp, "%d %15s", &n, meth) == 2) {
-					m->cseq = n;
-					if (!m->request)
-						snprintf(m->method, sizeof(m->method), "%s", meth);
-				}
+	const char *p = eol + 1, *end = buf + hend, *name, *v;
+	size_t nl, vl;
+	while (next_header(&p, end, &name, &nl, &v, &vl)) {
+		if (hdr_is(name, nl, "Call-ID", "i"))
+			copy(m->call_id, sizeof(m->call_id), v, vl);
+		else if (hdr_is(name, nl, "From", "f"))
+			copy(m->from, sizeof(m->from), v, vl);
+		else if (hdr_is(name, nl, "To", "t"))
+			copy(m->to, sizeof(m->to), v, vl);
+		else if (hdr_is(name, nl, "P-Asserted-Identity", NULL) && !m->pai[0])
+			copy(m->pai, sizeof(m->pai), v, vl);
+		else if (hdr_is(name, nl, "Referred-By", "b"))
+			copy(m->referred_by, sizeof(m->referred_by), v, vl);
+		else if (hdr_is(name, nl, "Content-Type", "c"))
+			copy(m->content_type, sizeof(m->content_type), v, vl);
+		else if (hdr_is(name, nl, "Content-Length", "l")) {
+			char tmp[16];
+			copy(tmp, sizeof(tmp), v, vl);
+			char *x;
+			long cl = strtol(tmp, &x, 10);
+			if (x == tmp || cl < 0 || cl > 1000000)
+				return -1;
+			clen = cl;
+		} else if (hdr_is(name, nl, "CSeq", NULL)) {
+			char tmp[64], meth[16] = "";
+			int n = -1;
+			copy(tmp, sizeof(tmp), v, vl);
+			if (sscanf(tmp, "%d %15s", &n, meth) == 2) {
+				m->cseq = n;
+				if (!m->request)
+					snprintf(m->method, sizeof(m->method), "%s", meth);
 			}
 		}
-		p = e + 1;
 	}
 	if (clen < 0)        /* UDP: the rest of the datagram is the body */
 		clen = (long) (len - hend);

@@ -31,6 +31,10 @@ struct umfax_sipmsg {
  * needed), -1 when BUF does not start with a SIP message. */
 long umfax_sip_parse(const char *buf, size_t len, struct umfax_sipmsg *m);
 
+/* The first header FULL (or its one-letter COMPACT form, or NULL) of the
+ * message in BUF into DST (size N), cut to fit.  0, or -1 when absent. */
+int umfax_sip_header(const char *buf, size_t len, const char *full, const char *compact, char *dst, size_t n);
+
 /* Whether BUF starts like a SIP message ("INVITE sip:", "SIP/2.0 200"). */
 int umfax_sip_looks_like(const char *buf, size_t len);
 

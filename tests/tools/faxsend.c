@@ -34,6 +34,7 @@
 #include "faxinfo.h"
 #include "faxsess.h"
 #include "sdp.h"
+#include "sipcap.h"
 #include "udptl.h"
 
 static int verbose;
@@ -114,30 +115,7 @@ static void logline(void *arg, const char *line)
 /* A header's value in a SIP message (first match, full or compact name). */
 static int header(const char *msg, const char *name, const char *compact, char *dst, size_t n)
 {
-	const char *p = msg;
-	size_t nl = strlen(name), cl = compact ? strlen(compact) : 0;
-	while ((p = strstr(p, "\r\n")) != NULL) {
-		p += 2;
-		if (p[0] == '\r')
-			break;
-		const char *v = NULL;
-		if (strncasecmp(p, name, nl) == 0 && (p[nl] == ':' || p[nl] == ' '))
-			v = p + nl;
-		else if (compact && strncasecmp(p, compact, cl) == 0 && (p[cl] == ':' || p[cl] == ' '))
-			v = p + cl;
-		if (!v)
-			continue;
-		while (*v == ' ' || *v == ':')
-			v++;
-		const char *e = strstr(v, "\r\n");
-		size_t l = e ? (size_t) (e - v) : strlen(v);
-		if (l >= n)
-			l = n - 1;
-		memcpy(dst, v, l);
-		dst[l] = 0;
-		return 0;
-	}
-	return -1;
+	return umfax_sip_header(msg, strlen(msg), name, compact, dst, n);
 }
 
 /* T.38 over TCP straight to ADDR:PORT, no SIP (a server run by inetd). */

@@ -30,5 +30,17 @@ int main(void)
 	/* cut to the buffer */
 	T_CHECK(umfax_sip_uri_param(v, 5, "<sip:u;a=0123456789>", "a") != NULL && strcmp(v, "0123") == 0, "cut: %s", v);
 
+	/* header values, as the test senders read the server's messages */
+	static const char msg[] = "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo : <sip:a@b>;tag=x1\r\n"
+	    "Call-ID:abc\r\nContact: <sip:1.2.3.4:5060>\r\n\r\nv=0\r\nContact: body\r\n";
+	T_CHECK(umfax_sip_header(msg, strlen(msg), "Via", "v", v, sizeof v) == 0 && strcmp(v, "SIP/2.0/UDP h;branch=z9hG4bK1") == 0,
+	    "compact Via: %s", v);
+	T_CHECK(umfax_sip_header(msg, strlen(msg), "To", "t", v, sizeof v) == 0 && strcmp(v, "<sip:a@b>;tag=x1") == 0,
+	    "blank before the colon: %s", v);
+	T_CHECK(umfax_sip_header(msg, strlen(msg), "call-id", "i", v, sizeof v) == 0 && strcmp(v, "abc") == 0, "no blank: %s", v);
+	T_CHECK(umfax_sip_header(msg, strlen(msg), "Session-Expires", "x", v, sizeof v) < 0, "absent");
+	T_CHECK(umfax_sip_header(msg, strlen(msg), "Contact", "m", v, 8) == 0 && strcmp(v, "<sip:1.") == 0, "cut: %s", v);
+	T_CHECK(umfax_sip_header("garbage", 7, "To", "t", v, sizeof v) < 0, "no header block");
+
 	return T_DONE();
 }
