@@ -118,6 +118,42 @@ static int header(const char *msg, const char *name, const char *compact, char *
 	return umfax_sip_header(msg, strlen(msg), name, compact, dst, n);
 }
 
+/* The calling side's fax session for the media M the far end answered (or
+ * offered, on its re-INVITE): the lower T.38 version of ours and theirs,
+ * their max datagram, FEC when asked for (FEC) and answered.  NULL, with a
+ * message, when spandsp refuses. */
+static struct umfax_faxsess *open_session(struct st *s, const char *tiff, int ecm, int modem, int t38v,
+    const struct umfax_sdp_media *m, int fec)
+{
+	struct umfax_faxsess_conf fc = { 0 };
+	struct umfax_faxsess *fs;
+	char err[256];
+
+	fc.kind = s->kind;
+	fc.calling = 1;
+	fc.tiff = tiff;
+	fc.local_ident = "+1 425 555 0100";
+	fc.ecm = ecm;
+	fc.fastest = modem;
+	fc.t38_version = m->t38_version >= 0 && m->t38_version < t38v ? m->t38_version : t38v;
+	fc.max_datagram = m->t38_max_datagram;
+	fc.rate_tcf = 2;
+	fc.redundancy = 3;
+	if (fec && s->kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC) {
+		fc.fec_span = 3;
+		fc.fec_entries = 3;
+		s->fec = 1;
+	}
+	fc.hold = 4;
+	fc.ssrc = (uint32_t) random();
+	if ((fs = umfax_faxsess_new(&fc, out, s, err, sizeof err)) == NULL) {
+		fprintf(stderr, "faxsend: %s\n", err);
+		return NULL;
+	}
+	umfax_faxsess_set_log(fs, logline, NULL);
+	return fs;
+}
+
 /* T.38 over TCP straight to ADDR:PORT, no SIP (a server run by inetd). */
 static int direct_tcp(struct st *s, const char *addr, const char *tiff, int t38v, int ecm, int timeout)
 {
@@ -410,31 +446,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		}
-		struct umfax_faxsess_conf fc = { 0 };
-		char err[256];
-		fc.kind = s.kind;
-		fc.calling = 1;
-		fc.tiff = tiff;
-		fc.local_ident = "+1 425 555 0100";
-		fc.ecm = ecm;
-		fc.fastest = modem;
-		fc.t38_version = m->t38_version >= 0 ? m->t38_version : t38v;
-		fc.max_datagram = m->t38_max_datagram;
-		fc.rate_tcf = 2;
-		fc.redundancy = 3;
-		if (fec && s.kind == UMFAX_FAXSESS_UDPTL && m->t38_udp_ec == UMFAX_SDP_EC_FEC) {
-			fc.fec_span = 3;
-			fc.fec_entries = 3;
-			s.fec = 1;
-		}
-		fc.hold = 4;
-		fc.ssrc = (uint32_t) random();
-		fs = umfax_faxsess_new(&fc, out, &s, err, sizeof err);
-		if (!fs) {
-			fprintf(stderr, "faxsend: %s\n", err);
+		if ((fs = open_session(&s, tiff, ecm, modem, t38v, m, fec)) == NULL)
 			return 2;
-		}
-		umfax_faxsess_set_log(fs, logline, NULL);
 	}
 	/* the call */
 	long start = now_ms(), tick = start + 20, done_at = 0;
@@ -512,35 +525,18 @@ int main(int argc, char **argv)
 					    ok3 ? "Content-Type: application/sdp\r\n" : "", l3, sdp3);
 					sendto(s.sipfd, rsp, (size_t) k, 0, (struct sockaddr *) &from, fl);
 					if (ok3) {
-						char err[256];
 						s.mpeer.sin_port = htons((uint16_t) mm->port);
 						umfax_faxsess_free(fs);
 						s.kind = UMFAX_FAXSESS_UDPTL;
-						struct umfax_faxsess_conf f3 = { 0 };
-						f3.kind = s.kind;
-						f3.calling = 1;
-						f3.tiff = tiff;
-						f3.local_ident = "+1 425 555 0100";
-						f3.ecm = ecm;
-						f3.fastest = 14400;
-						f3.t38_version = mm->t38_version >= 0 && mm->t38_version < t38v ? mm->t38_version : t38v;
-						f3.max_datagram = mm->t38_max_datagram;
-						f3.rate_tcf = 2;
-						f3.redundancy = 3;
-						f3.hold = 4;
-						fs = umfax_faxsess_new(&f3, out, &s, err, sizeof err);
-						if (!fs) {
-							fprintf(stderr, "faxsend: %s\n", err);
+						if ((fs = open_session(&s, tiff, ecm, modem, t38v, mm, 0)) == NULL)
 							return 2;
-						}
-						umfax_faxsess_set_log(fs, logline, NULL);
 						printf("faxsend: accepted the server's re-INVITE to T.38\n");
 					} else {
 						printf("faxsend: refused a re-INVITE (488)\n");
 					}
 				} else if (strncmp(req, "SIP/2.0 2", 9) == 0 && strstr(req, "CSeq: 2 INVITE")) {
 					/* the answer to our re-INVITE: ACK it, move to T.38 */
-					char ack2[8192], err[256];
+					char ack2[8192];
 					int a2 = snprintf(ack2, sizeof ack2,
 					    "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%sra;rport\r\nMax-Forwards: 70\r\n"
 					    "From: \"Fax Sender\" <sip:+14255550100@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
@@ -560,24 +556,8 @@ int main(int argc, char **argv)
 						s.mpeer.sin_port = htons((uint16_t) mm->port);
 						umfax_faxsess_free(fs);
 						s.kind = UMFAX_FAXSESS_UDPTL;
-						struct umfax_faxsess_conf f2 = { 0 };
-						f2.kind = s.kind;
-						f2.calling = 1;
-						f2.tiff = tiff;
-						f2.local_ident = "+1 425 555 0100";
-						f2.ecm = ecm;
-						f2.fastest = 14400;
-						f2.t38_version = mm->t38_version >= 0 ? mm->t38_version : t38v;
-						f2.max_datagram = mm->t38_max_datagram;
-						f2.rate_tcf = 2;
-						f2.redundancy = 3;
-						f2.hold = 4;
-						fs = umfax_faxsess_new(&f2, out, &s, err, sizeof err);
-						if (!fs) {
-							fprintf(stderr, "faxsend: %s\n", err);
+						if ((fs = open_session(&s, tiff, ecm, modem, t38v, mm, 0)) == NULL)
 							return 2;
-						}
-						umfax_faxsess_set_log(fs, logline, NULL);
 						printf("faxsend: re-INVITE to T.38 accepted\n");
 					}
 				} else if (strncmp(req, "SIP/2.0 2", 9) == 0 && strstr(req, "INVITE")) {
