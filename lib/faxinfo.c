@@ -1,6 +1,7 @@
 /* faxinfo.c - reading the sender's DCS, shared by the T.38 decoders */
 #include <stdint.h>
 #include "faxinfo.h"
+#include "job.h"
 
 const char *
 umfax_dcs_modem(const uint8_t *dcs, int len, int *rate)
@@ -35,4 +36,33 @@ int
 umfax_dcs_ecm(const uint8_t *dcs, int len)
 {
 	return len > 6 && (dcs[5] & 0x80) && (dcs[6] & 0x04);
+}
+
+const char *umfax_fax_status_name(int status)
+{
+	switch (status) {
+	case UMFAX_FAX_COMPLETE: return "complete";
+	case UMFAX_FAX_INCOMPLETE: return "incomplete";
+	case UMFAX_FAX_NO_PAGES: return "no-pages";
+	default: return "error";
+	}
+}
+
+void umfax_faxinfo_to_job(struct umfax_job *job, const struct umfax_faxinfo *in)
+{
+	umfax_job_setf(job, "Pages", "%d", in->pages);
+	if (in->pages > 0) {
+		umfax_job_setf(job, "Resolution", "%dx%d", in->x_res, in->y_res);
+		umfax_job_setf(job, "Width", "%d", in->width);
+	}
+	if (in->modem[0]) {
+		umfax_job_setf(job, "Modem", "%s %d", in->modem, in->bit_rate);
+		umfax_job_set(job, "ECM", in->ecm ? "yes" : "no");
+	}
+	umfax_job_set_if(job, "Compression", in->compression);
+	umfax_job_setf(job, "Duration", "%.0f", in->duration);
+	umfax_job_set(job, "Status", umfax_fax_status_name(in->status));
+	if (in->bad_rows > 0)
+		umfax_job_setf(job, "Bad-Rows", "%d", in->bad_rows);
+	umfax_job_set_if(job, "T30-Result", in->t30_result);
 }

@@ -32,6 +32,16 @@ struct umfax_faxinfo {
 
 #include <stdint.h>
 
+struct umfax_job;
+
+/* "complete", "incomplete", "no-pages" or "error", as the Status field says. */
+const char *umfax_fax_status_name(int status);
+
+/* The job fields of a received fax, in this order: Pages, Resolution and
+ * Width (with pages), Modem and ECM (when the DCS was seen), Compression,
+ * Duration, Status, Bad-Rows (when any), T30-Result. */
+void umfax_faxinfo_to_job(struct umfax_job *job, const struct umfax_faxinfo *in);
+
 /* What a DCS frame (T.30 FCF 0x83, the octets as received: address,
  * control, FCF, then the FIF) says: the fast modem and its bit rate in
  * *RATE ("V.17", "V.29", "V.27ter"; "" for a short frame, "?" for a code

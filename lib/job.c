@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "job.h"
 
 void
@@ -604,4 +605,40 @@ umfax_job_write(FILE *fp, const struct umfax_job *job)
 		rc = -1;
 	free(buf);
 	return rc;
+}
+
+int umfax_job_set_if(struct umfax_job *job, const char *name, const char *value)
+{
+	return value && *value ? umfax_job_set(job, name, value) : 0;
+}
+
+int umfax_job_body_from_file(struct umfax_job *job, const char *path)
+{
+	FILE *fp = fopen(path, "rbe");
+	struct stat sb;
+	unsigned char *buf;
+	size_t len;
+	int bad;
+
+	if (!fp)
+		return -1;
+	if (fstat(fileno(fp), &sb) < 0 || sb.st_size < 0 || sb.st_size > UMFAX_JOB_MAX_BODY) {
+		fclose(fp);
+		errno = EFBIG;
+		return -1;
+	}
+	if ((buf = malloc((size_t) sb.st_size + 1)) == NULL) {
+		fclose(fp);
+		return -1;
+	}
+	len = fread(buf, 1, (size_t) sb.st_size, fp);
+	bad = ferror(fp) || len != (size_t) sb.st_size;
+	fclose(fp);
+	if (bad) {
+		free(buf);
+		errno = EIO;
+		return -1;
+	}
+	umfax_job_take_body(job, buf, len);
+	return 0;
 }

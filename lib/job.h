@@ -50,6 +50,13 @@ int umfax_job_setf(struct umfax_job *job, const char *name, const char *fmt, ...
 int umfax_job_del(struct umfax_job *job, const char *name);   /* 1 if removed */
 const char *umfax_job_id(const struct umfax_job *job);          /* Job-Id or NULL */
 
+/* Set NAME only when VALUE is not NULL or empty.  0 or -1, as set. */
+int umfax_job_set_if(struct umfax_job *job, const char *name, const char *value);
+
+/* The whole file PATH (at most UMFAX_JOB_MAX_BODY bytes) as the body.  0, or
+ * -1 with errno (EFBIG when it is too big); the old body stays then. */
+int umfax_job_body_from_file(struct umfax_job *job, const char *path);
+
 /* Take ownership of BODY (malloc'd, LEN bytes); frees any old body. */
 void umfax_job_take_body(struct umfax_job *job, unsigned char *body, size_t len);
 /* Copy LEN bytes into a new body.  0 or -1. */

@@ -362,58 +362,6 @@ static int respond(struct srv *s, const struct route *rt, const struct umfax_sip
 
 /* ---------------------------------------------------------------- the job */
 
-static const char *status_name(int st)
-{
-	switch (st) {
-	case UMFAX_FAX_COMPLETE: return "complete";
-	case UMFAX_FAX_INCOMPLETE: return "incomplete";
-	case UMFAX_FAX_NO_PAGES: return "no-pages";
-	default: return "error";
-	}
-}
-
-static int slurp(const char *path, unsigned char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &sb) < 0 || sb.st_size > UMFAX_JOB_MAX_BODY) {
-		close(fd);
-		return -1;
-	}
-	*buf = malloc((size_t) sb.st_size + 1);
-	if (!*buf) {
-		close(fd);
-		return -1;
-	}
-	size_t got = 0;
-	while (got < (size_t) sb.st_size) {
-		ssize_t r = read(fd, *buf + got, (size_t) sb.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t) r;
-	}
-	close(fd);
-	if (got != (size_t) sb.st_size) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	*len = got;
-	return 0;
-}
-
-static void set_if(struct umfax_job *j, const char *name, const char *v)
-{
-	if (v && *v)
-		umfax_job_set(j, name, v);
-}
-
 /* End of the fax part of a call: finish spandsp, commit the job, log. */
 static void commit_call(struct srv *s, struct call *c, const char *why)
 {
@@ -437,41 +385,23 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	}
 	umfax_job_init(&job);
 	umfax_job_set(&job, "Job-Id", c->job_id);
-	set_if(&job, "Call-Id", c->call_id);
-	set_if(&job, "Caller", c->caller);
-	set_if(&job, "Caller-Name", c->caller_name);
-	set_if(&job, "Called", c->called);
-	set_if(&job, "Recipient", c->recipient);
-	set_if(&job, "Um-Context", c->context);
-	set_if(&job, "Remote-Ident", info.remote_ident);
+	umfax_job_set_if(&job, "Call-Id", c->call_id);
+	umfax_job_set_if(&job, "Caller", c->caller);
+	umfax_job_set_if(&job, "Caller-Name", c->caller_name);
+	umfax_job_set_if(&job, "Called", c->called);
+	umfax_job_set_if(&job, "Recipient", c->recipient);
+	umfax_job_set_if(&job, "Um-Context", c->context);
+	umfax_job_set_if(&job, "Remote-Ident", info.remote_ident);
 	umfax_job_set(&job, "Transport", c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none");
 	if (c->ro)
 		umfax_job_set(&job, "Route", c->ro->name);
-	umfax_job_setf(&job, "Pages", "%d", info.pages);
-	if (info.pages > 0) {
-		umfax_job_setf(&job, "Resolution", "%dx%d", info.x_res, info.y_res);
-		umfax_job_setf(&job, "Width", "%d", info.width);
-	}
-	if (info.modem[0]) {
-		umfax_job_setf(&job, "Modem", "%s %d", info.modem, info.bit_rate);
-		umfax_job_set(&job, "ECM", info.ecm ? "yes" : "no");
-	}
-	set_if(&job, "Compression", info.compression);
-	umfax_job_setf(&job, "Duration", "%.0f", info.duration);
-	umfax_job_set(&job, "Status", status_name(info.status));
-	if (info.bad_rows > 0)
-		umfax_job_setf(&job, "Bad-Rows", "%d", info.bad_rows);
-	set_if(&job, "T30-Result", info.t30_result);
+	umfax_faxinfo_to_job(&job, &info);
 	if (c->kind == UMFAX_FAXSESS_UDPTL || c->kind == UMFAX_FAXSESS_TCP)
 		umfax_job_setf(&job, "T38-Version", "%d", c->t38_version);
-	set_if(&job, "Fax-Sender", c->peer_text);
+	umfax_job_set_if(&job, "Fax-Sender", c->peer_text);
 	umfax_job_set_time(&job, "Received-At", c->start_wall);
 	if (info.pages > 0) {
-		unsigned char *body;
-		size_t len;
-		if (slurp(c->tiff, &body, &len) == 0) {
-			umfax_job_take_body(&job, body, len);
-		} else {
+		if (umfax_job_body_from_file(&job, c->tiff) < 0) {
 			umfax_log(LOG_ERR, c->job_id, c->call_id, "file=%s error=\"cannot read the received TIFF: %s\"",
 			    c->tiff, strerror(errno));
 			umfax_job_set(&job, "Status", "error");
@@ -487,7 +417,7 @@ static void commit_call(struct srv *s, struct call *c, const char *why)
 	}
 	umfax_log(LOG_INFO, c->job_id, c->call_id[0] ? c->call_id : NULL,
 	    "result=%s pages=%d transport=%s peer=%s remote=%s t30=%s end=%s recovered=%ld lost=%ld concealed_ms=%ld foreign=%ld duration=%.0f",
-	    status_name(info.status), info.pages, c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none",
+	    umfax_fax_status_name(info.status), info.pages, c->kind >= 0 ? umfax_faxsess_kind_name(c->kind) : "none",
 	    c->peer_text, umfax_log_quote(qr, sizeof qr, info.remote_ident),
 	    umfax_log_quote(q, sizeof q, info.t30_result), why, fst.recovered, fst.lost,
 	    fst.concealed_ms, c->foreign, info.duration);

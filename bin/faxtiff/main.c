@@ -455,15 +455,9 @@ int main(int argc, char **argv)
 		case 'n':
 			check_only = 1;
 			break;
-		case 'W': {
-			char *end;
-			width_opt = strtol(optarg, &end, 10);
-			if (*end || width_opt < 16 || width_opt > 4096) {
-				umfax_log(LOG_ERR, NULL, NULL, "error=\"-W: width must be 16 to 4096\"");
-				return EX_USAGE;
-			}
+		case 'W':
+			width_opt = umfax_opt_number(optarg, 16, 4096, "-W (preview width)");
 			break;
-		}
 		default:
 			fputs(usage, stderr);
 			return EX_USAGE;

@@ -47,52 +47,6 @@ struct ctx {
 	int jobs;
 };
 
-static const char *status_name(int s)
-{
-	switch (s) {
-	case UMFAX_FAX_COMPLETE: return "complete";
-	case UMFAX_FAX_INCOMPLETE: return "incomplete";
-	case UMFAX_FAX_NO_PAGES: return "no-pages";
-	default: return "error";
-	}
-}
-
-static int read_file(const char *path, unsigned char **buf, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	struct stat sb;
-	*buf = NULL;
-	*len = 0;
-	if (!fp)
-		return -1;
-	if (fstat(fileno(fp), &sb) < 0 || sb.st_size < 0 || sb.st_size > UMFAX_JOB_MAX_BODY) {
-		fclose(fp);
-		errno = EFBIG;
-		return -1;
-	}
-	*buf = malloc((size_t) sb.st_size + 1);
-	if (!*buf) {
-		fclose(fp);
-		return -1;
-	}
-	*len = fread(*buf, 1, (size_t) sb.st_size, fp);
-	int bad = ferror(fp) || *len != (size_t) sb.st_size;
-	fclose(fp);
-	if (bad) {
-		free(*buf);
-		*buf = NULL;
-		errno = EIO;
-		return -1;
-	}
-	return 0;
-}
-
-static void set_if(struct umfax_job *job, const char *name, const char *v)
-{
-	if (v && *v)
-		umfax_job_set(job, name, v);
-}
-
 static int one_fax(void *arg, const struct umfax_replay_fax *fx)
 {
 	struct ctx *x = arg;
@@ -100,52 +54,35 @@ static int one_fax(void *arg, const struct umfax_replay_fax *fx)
 	const struct umfax_faxinfo *in = &fx->info;
 
 	umfax_job_init(&job);
-	set_if(&job, "Call-Id", fx->call_id);
-	set_if(&job, "Caller", fx->caller);
-	set_if(&job, "Caller-Name", fx->caller_name);
-	set_if(&job, "Called", fx->called);
-	set_if(&job, "Recipient", fx->recipient);
-	set_if(&job, "Um-Context", fx->um_context);
-	set_if(&job, "Remote-Ident", in->remote_ident);
+	umfax_job_set_if(&job, "Call-Id", fx->call_id);
+	umfax_job_set_if(&job, "Caller", fx->caller);
+	umfax_job_set_if(&job, "Caller-Name", fx->caller_name);
+	umfax_job_set_if(&job, "Called", fx->called);
+	umfax_job_set_if(&job, "Recipient", fx->recipient);
+	umfax_job_set_if(&job, "Um-Context", fx->um_context);
+	umfax_job_set_if(&job, "Remote-Ident", in->remote_ident);
 	umfax_job_set(&job, "Transport", fx->transport);
-	umfax_job_setf(&job, "Pages", "%d", in->pages);
-	if (in->pages > 0) {
-		umfax_job_setf(&job, "Resolution", "%dx%d", in->x_res, in->y_res);
-		umfax_job_setf(&job, "Width", "%d", in->width);
-	}
-	if (in->modem[0])
-		umfax_job_setf(&job, "Modem", "%s %d", in->modem, in->bit_rate);
-	if (in->modem[0])
-		umfax_job_set(&job, "ECM", in->ecm ? "yes" : "no");
-	set_if(&job, "Compression", in->compression);
-	umfax_job_setf(&job, "Duration", "%.0f", in->duration);
-	umfax_job_set(&job, "Status", status_name(in->status));
-	if (in->bad_rows > 0)
-		umfax_job_setf(&job, "Bad-Rows", "%d", in->bad_rows);
-	set_if(&job, "T30-Result", in->t30_result);
+	umfax_faxinfo_to_job(&job, in);
 	if (fx->t38_version >= 0)
 		umfax_job_setf(&job, "T38-Version", "%d", fx->t38_version);
-	set_if(&job, "Fax-Sender", fx->sender);
-	set_if(&job, "Fax-Receiver", fx->receiver);
+	umfax_job_set_if(&job, "Fax-Sender", fx->sender);
+	umfax_job_set_if(&job, "Fax-Receiver", fx->receiver);
 	umfax_job_set_time(&job, "Received-At", (time_t) fx->start);
 
 	if (fx->tiff_path) {
-		unsigned char *body;
-		size_t len;
-		if (read_file(fx->tiff_path, &body, &len) < 0) {
+		if (umfax_job_body_from_file(&job, fx->tiff_path) < 0) {
 			umfax_log(LOG_ERR, NULL, fx->call_id[0] ? fx->call_id : NULL,
 			    "file=%s error=\"cannot read the received TIFF: %s\"", fx->tiff_path, strerror(errno));
 			umfax_job_release(&job);
 			x->status = umfax_exit_worst(x->status, EX_IOERR);
 			return 0;
 		}
-		umfax_job_take_body(&job, body, len);
 	}
 	int rc = umfax_stage_emit(x->st, x->o, NULL, &job);
 	char q[128];
 	umfax_log(LOG_INFO, umfax_job_id(&job), fx->call_id[0] ? fx->call_id : NULL,
 	    "capture=%s transport=%s pages=%d status=%s t30=%s remote=%s",
-	    x->file, fx->transport, in->pages, status_name(in->status),
+	    x->file, fx->transport, in->pages, umfax_fax_status_name(in->status),
 	    umfax_log_quote(q, sizeof(q), in->t30_result), in->remote_ident[0] ? "known" : "none");
 	x->status = umfax_exit_worst(x->status, rc);
 	x->jobs++;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "job.h"
 #include "t.h"
 
@@ -199,9 +200,34 @@ test_times(void)
 	umfax_job_release(&j);
 }
 
+/* umfax_job_set_if and umfax_job_body_from_file */
+static void
+test_helpers(void)
+{
+	struct umfax_job job;
+	char path[] = "/tmp/umfax-job-test.XXXXXX";
+	int fd;
+
+	umfax_job_init(&job);
+	T_CHECK(umfax_job_set_if(&job, "Caller", "") == 0 && umfax_job_get(&job, "Caller") == NULL, "empty: not set");
+	T_CHECK(umfax_job_set_if(&job, "Caller", NULL) == 0 && umfax_job_get(&job, "Caller") == NULL, "NULL: not set");
+	T_CHECK(umfax_job_set_if(&job, "Caller", "+1 555") == 0, "set");
+	T_STREQ(umfax_job_get(&job, "Caller"), "+1 555", "value");
+	fd = mkstemp(path);
+	T_CHECK(fd >= 0 && write(fd, "II*\0body", 8) == 8, "temp file");
+	if (fd >= 0)
+		close(fd);
+	T_CHECK(umfax_job_body_from_file(&job, path) == 0 && job.len == 8 && memcmp(job.body, "II*\0body", 8) == 0,
+	    "body from file");
+	unlink(path);
+	T_CHECK(umfax_job_body_from_file(&job, path) == -1 && job.len == 8, "missing file: -1, old body kept");
+	umfax_job_release(&job);
+}
+
 int
 main(void)
 {
+	test_helpers();
 	test_times();
 	test_streams();
 	test_long_line();
